@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LetsAdsConfig(AppConfig):
+    name = "django_letsads"
+    verbose_name = _("LetsAds SMS")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the system checks (django_letsads.E00x / W00x).
+        from django_letsads import checks  # noqa: F401

@@ -1,0 +1,245 @@
+"""The LetsAds protocol client: three calls over one HTTP session, no Django needed.
+
+Every call is a POST of an XML document; the gateway answers HTTP 200 even for errors, so the
+answer's ``<name>`` decides. What matters for money is the classification of failures: a request
+is retried here only when it provably never reached the gateway (connection refused, DNS failure,
+connect timeout). Everything else that leaves no valid answer raises a ``TransportError`` with
+``maybe_sent=True``, and the caller must treat its messages as ``unknown``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from types import TracebackType
+from typing import Self
+
+import requests
+import urllib3.exceptions
+
+from django_letsads import __version__, protocol
+from django_letsads.exceptions import (
+    BadResponseError,
+    GatewayTimeoutError,
+    GatewayUnreachableError,
+    TransportError,
+    error_for_code,
+)
+from django_letsads.status import GATEWAY_STATUS_MAP
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.letsads.com"
+USER_AGENT = f"django-letsads/{__version__} python-requests/{requests.__version__}"
+_PASSWORD_RE = re.compile(rb"<password>.*?</password>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Balance:
+    amount: Decimal
+    currency: str
+
+
+def redact(body: bytes) -> str:
+    """The request body as text with the password replaced, for logs and error messages."""
+    return _PASSWORD_RE.sub(b"<password>********</password>", body).decode("utf-8", "replace")
+
+
+def _never_left(exc: requests.ConnectionError) -> bool:
+    """True when a requests connection error proves the request was never written.
+
+    requests wraps both "could not connect" and "connection dropped after sending" in
+    ``ConnectionError``; only the former is safe to retry, so look at urllib3's reason.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the real cause
+    return isinstance(
+        reason,
+        urllib3.exceptions.NewConnectionError
+        | urllib3.exceptions.NameResolutionError
+        | urllib3.exceptions.ConnectTimeoutError,
+    )
+
+
+class LetsAdsClient:
+    """Talks to one LetsAds account. Thread-safe for concurrent calls; reuse one per worker.
+
+    ``connect_retries`` bounds how often a request that provably never left is tried again, with
+    ``retry_backoff`` seconds (doubling) between tries.
+    """
+
+    def __init__(
+        self,
+        login: str,
+        password: str,
+        api_url: str = DEFAULT_API_URL,
+        timeout: float = 15,
+        session: requests.Session | None = None,
+        *,
+        connect_retries: int = 2,
+        retry_backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.login = login
+        self._password = password
+        self.api_url = api_url
+        self.timeout = timeout
+        self.connect_retries = connect_retries
+        self.retry_backoff = retry_backoff
+        self._sleep = sleep
+        self._owns_session = session is None
+        self.session = session if session is not None else self._new_session()
+
+    @staticmethod
+    def _new_session() -> requests.Session:
+        session = requests.Session()
+        # Our own retry policy only; urllib3 must never resend a request on its own.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def __repr__(self) -> str:
+        return f"<LetsAdsClient login={self.login!r} api_url={self.api_url!r}>"
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the three calls ----------------------------------------------------------------------
+
+    def send(self, sender: str, text: str, recipients: Sequence[str]) -> list[int]:
+        """Queue ``text`` for ``recipients`` (at most 50); returns the gateway ids in their order."""
+        body = protocol.build_send(self.login, self._password, sender, text, recipients)
+        response = self._call(body, "send")
+        if response.name != protocol.NAME_COMPLETE:
+            raise BadResponseError(
+                f"A send request was answered with <name>{response.name}</name>.",
+                code="UNEXPECTED_ANSWER",
+            )
+        if len(response.sms_ids) != len(recipients):
+            raise BadResponseError(
+                f"The gateway accepted the request but returned {len(response.sms_ids)} ids for "
+                f"{len(recipients)} recipients; the messages may have been queued.",
+                code="ID_COUNT_MISMATCH",
+            )
+        try:
+            ids = [int(sms_id) for sms_id in response.sms_ids]
+        except ValueError:
+            raise BadResponseError(
+                f"The gateway returned a non-numeric id among {list(response.sms_ids)!r}.",
+                code="BAD_SMS_ID",
+            ) from None
+        if any(sms_id <= 0 for sms_id in ids):
+            raise BadResponseError(f"The gateway returned ids {ids!r}.", code="BAD_SMS_ID")
+        return ids
+
+    def status(self, sms_id: int | str) -> str:
+        """The gateway's status code of one message, e.g. ``MESSAGE_IS_DELIVERED``."""
+        response = self._call(protocol.build_status(self.login, self._password, sms_id), "status")
+        if response.name != protocol.NAME_STATUS:
+            raise BadResponseError(
+                f"A status request was answered with <name>{response.name}</name>.",
+                code="UNEXPECTED_ANSWER",
+            )
+        if response.description not in GATEWAY_STATUS_MAP:
+            raise BadResponseError(
+                f"Unknown status code {response.description!r} for message {sms_id}.",
+                code="UNKNOWN_STATUS",
+            )
+        return response.description
+
+    def balance(self) -> Balance:
+        response = self._call(protocol.build_balance(self.login, self._password), "balance")
+        if response.name != protocol.NAME_BALANCE:
+            raise BadResponseError(
+                f"A balance request was answered with <name>{response.name}</name>.",
+                code="UNEXPECTED_ANSWER",
+            )
+        try:
+            amount = Decimal(response.description)
+        except InvalidOperation:
+            raise BadResponseError(
+                f"The balance {response.description!r} is not a number.", code="BAD_BALANCE"
+            ) from None
+        if not amount.is_finite():
+            raise BadResponseError(f"The balance {amount} is not finite.", code="BAD_BALANCE")
+        return Balance(amount=amount, currency=response.currency)
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def _call(self, body: bytes, kind: str) -> protocol.Response:
+        attempt = 0
+        while True:
+            try:
+                return self._post_once(body, kind)
+            except GatewayUnreachableError:
+                if attempt >= self.connect_retries:
+                    raise
+                delay = self.retry_backoff * (2**attempt)
+                attempt += 1
+                logger.info("LetsAds unreachable; retry %d of %s in %.2fs", attempt, kind, delay)
+                self._sleep(delay)
+
+    def _post_once(self, body: bytes, kind: str) -> protocol.Response:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("LetsAds %s request to %s: %s", kind, self.api_url, redact(body))
+        try:
+            http = self.session.post(
+                self.api_url,
+                data=body,
+                headers={"Content-Type": "text/xml; charset=utf-8", "User-Agent": USER_AGENT},
+                timeout=self.timeout,
+            )
+        except requests.ConnectionError as exc:
+            if _never_left(exc):
+                raise GatewayUnreachableError(
+                    f"Could not connect to {self.api_url}: {type(exc).__name__}."
+                ) from None
+            raise TransportError(
+                f"The connection to {self.api_url} broke during the {kind} request; "
+                "the gateway may have acted on it.",
+                code="CONNECTION_LOST",
+            ) from None
+        except requests.Timeout:
+            raise GatewayTimeoutError(
+                f"No answer from {self.api_url} within {self.timeout}s to the {kind} request."
+            ) from None
+        except requests.RequestException as exc:
+            raise TransportError(
+                f"The {kind} request to {self.api_url} failed: {type(exc).__name__}.",
+                code="CONNECTION_LOST",
+            ) from None
+        content = http.content
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "LetsAds %s answer: HTTP %s %s", kind, http.status_code, content[:2000].decode(
+                    "utf-8", "replace"
+                )
+            )
+        if http.status_code != 200:
+            raise BadResponseError(
+                f"The gateway answered the {kind} request with HTTP {http.status_code}.",
+                code=f"HTTP_{http.status_code}",
+            )
+        response = protocol.parse_response(content)
+        if response.name == protocol.NAME_ERROR:
+            raise error_for_code(response.description)
+        return response

@@ -1,0 +1,138 @@
+"""Typed access to the ``LETSADS`` and ``SMS_BACKEND`` settings.
+
+Every property reads ``django.conf.settings`` on each access, so ``override_settings`` and
+settings changed at run time just work; nothing is cached at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULT_BACKEND = "django_letsads.backends.letsads.SmsBackend"
+DEFAULT_API_URL = "https://api.letsads.com"
+
+#: Every key of ``LETSADS`` with its default. README's settings reference mirrors this table.
+DEFAULTS: dict[str, Any] = {
+    "LOGIN": "",
+    "PASSWORD": "",
+    "SENDER": "Test",
+    "API_URL": DEFAULT_API_URL,
+    "TIMEOUT": 15,
+    # Seconds after sending at which a status is polled; after the last poll, ``expired``.
+    "POLL_SCHEDULE": [600, 10800, 86400],
+    # Delay before re-trying a poll that hit a transport fault.
+    "POLL_RETRY_DELAY": 300,
+    # Recipients per send request (the gateway takes at most 50).
+    "BATCH_SIZE": 50,
+    # Requests a worker runs at once.
+    "CONCURRENCY": 4,
+    # Requests per second to the gateway across a worker's threads; 0 means no cap.
+    "RATE_LIMIT": 0,
+    # Messages a worker claims per round.
+    "CLAIM_SIZE": 2000,
+    # Seconds a message may stay ``sending`` before recovery declares it ``unknown``.
+    "CLAIM_LEASE": 600,
+    # Times a request that provably never left (connection refused, DNS) is tried again.
+    "CONNECT_RETRIES": 2,
+    # Text limits of the gateway, in characters.
+    "MAX_LENGTH_GSM7": 459,
+    "MAX_LENGTH_UCS2": 402,
+    # Region for numbers written without a country code.
+    "DEFAULT_REGION": "UA",
+    # Folder of the filebased backend.
+    "FILE_PATH": "",
+    # Seconds the admin caches the account balance.
+    "BALANCE_CACHE_SECONDS": 60,
+}
+
+
+class LetsAdsSettings:
+    """One property per setting, each read from Django settings when accessed."""
+
+    def _get(self, key: str) -> Any:
+        user = getattr(django_settings, "LETSADS", None) or {}
+        return user.get(key, DEFAULTS[key])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: self._get(key) for key in DEFAULTS}
+
+    @property
+    def BACKEND(self) -> str:
+        return str(getattr(django_settings, "SMS_BACKEND", DEFAULT_BACKEND) or DEFAULT_BACKEND)
+
+    @property
+    def LOGIN(self) -> str:
+        return str(self._get("LOGIN") or "")
+
+    @property
+    def PASSWORD(self) -> str:
+        return str(self._get("PASSWORD") or "")
+
+    @property
+    def SENDER(self) -> str:
+        return str(self._get("SENDER") or "")
+
+    @property
+    def API_URL(self) -> str:
+        return str(self._get("API_URL"))
+
+    @property
+    def TIMEOUT(self) -> float:
+        return float(self._get("TIMEOUT"))
+
+    @property
+    def POLL_SCHEDULE(self) -> list[int]:
+        return [int(s) for s in self._get("POLL_SCHEDULE")]
+
+    @property
+    def POLL_RETRY_DELAY(self) -> int:
+        return int(self._get("POLL_RETRY_DELAY"))
+
+    @property
+    def BATCH_SIZE(self) -> int:
+        return max(1, min(50, int(self._get("BATCH_SIZE"))))
+
+    @property
+    def CONCURRENCY(self) -> int:
+        return max(1, int(self._get("CONCURRENCY")))
+
+    @property
+    def RATE_LIMIT(self) -> float:
+        return float(self._get("RATE_LIMIT") or 0)
+
+    @property
+    def CLAIM_SIZE(self) -> int:
+        return max(1, int(self._get("CLAIM_SIZE")))
+
+    @property
+    def CLAIM_LEASE(self) -> int:
+        return int(self._get("CLAIM_LEASE"))
+
+    @property
+    def CONNECT_RETRIES(self) -> int:
+        return max(0, int(self._get("CONNECT_RETRIES")))
+
+    @property
+    def MAX_LENGTH_GSM7(self) -> int:
+        return int(self._get("MAX_LENGTH_GSM7"))
+
+    @property
+    def MAX_LENGTH_UCS2(self) -> int:
+        return int(self._get("MAX_LENGTH_UCS2"))
+
+    @property
+    def DEFAULT_REGION(self) -> str:
+        return str(self._get("DEFAULT_REGION") or "UA")
+
+    @property
+    def FILE_PATH(self) -> str:
+        return str(self._get("FILE_PATH") or "")
+
+    @property
+    def BALANCE_CACHE_SECONDS(self) -> int:
+        return int(self._get("BALANCE_CACHE_SECONDS"))
+
+
+letsads_settings = LetsAdsSettings()

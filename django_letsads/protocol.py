@@ -1,0 +1,106 @@
+"""The LetsAds XML documents: building requests and reading answers, with no I/O.
+
+Requests are built with ElementTree, never by string concatenation, so ``&``, ``<`` and ``>`` in a
+text are escaped. Answers are parsed only with defusedxml (no DTDs, no entities). Both the client
+and the simulator use the serialiser here, so they agree to the byte.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET  # noqa: S405 - used to *build* documents only
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from django_letsads.exceptions import BadResponseError
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+#: ``<name>`` values of the gateway's answers.
+NAME_COMPLETE = "Complete"
+NAME_STATUS = "Status"
+NAME_BALANCE = "Balance"
+NAME_ERROR = "Error"
+
+
+def serialize(root: ET.Element) -> bytes:
+    """UTF-8 bytes with the exact declaration the gateway documents.
+
+    ElementTree leaves a carriage return in element text as it is, and an XML parser then folds it
+    into a line feed; writing it as a character reference keeps ``\\r`` intact end to end.
+    """
+    body = ET.tostring(root, encoding="unicode").replace("\r", "&#13;")
+    return XML_DECLARATION + body.encode("utf-8")
+
+
+def _request(login: str, password: str) -> ET.Element:
+    root = ET.Element("request")
+    auth = ET.SubElement(root, "auth")
+    ET.SubElement(auth, "login").text = login
+    ET.SubElement(auth, "password").text = password
+    return root
+
+
+def build_send(login: str, password: str, sender: str, text: str, recipients: Iterable[str]) -> bytes:
+    root = _request(login, password)
+    message = ET.SubElement(root, "message")
+    ET.SubElement(message, "from").text = sender
+    ET.SubElement(message, "text").text = text
+    for recipient in recipients:
+        ET.SubElement(message, "recipient").text = recipient
+    return serialize(root)
+
+
+def build_status(login: str, password: str, sms_id: int | str) -> bytes:
+    root = _request(login, password)
+    ET.SubElement(root, "sms_id").text = str(sms_id)
+    return serialize(root)
+
+
+def build_balance(login: str, password: str) -> bytes:
+    root = _request(login, password)
+    ET.SubElement(root, "balance")
+    return serialize(root)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A parsed ``<response>``: ``name`` and ``description`` stripped of surrounding whitespace."""
+
+    name: str
+    description: str
+    sms_ids: Sequence[str] = field(default_factory=tuple)
+    currency: str = ""
+
+
+def parse_response(body: bytes) -> Response:
+    """Read a gateway answer; anything that is not a well-formed, harmless ``<response>`` is a
+    ``BadResponseError``."""
+    if not body or not body.strip():
+        raise BadResponseError("The gateway answered with an empty body.", code="EMPTY_RESPONSE")
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise BadResponseError(
+            f"The gateway's answer was refused as hostile XML ({type(exc).__name__}).",
+            code="HOSTILE_XML",
+        ) from None
+    except ET.ParseError as exc:
+        raise BadResponseError(
+            f"The gateway's answer is not well-formed XML ({exc}).", code="MALFORMED_XML"
+        ) from None
+    if root.tag != "response":
+        raise BadResponseError(
+            f"The gateway's answer has root <{root.tag}>, not <response>.", code="WRONG_ROOT"
+        )
+    name = (root.findtext("name") or "").strip()
+    if not name:
+        raise BadResponseError("The gateway's answer has no <name>.", code="NO_NAME")
+    return Response(
+        name=name,
+        description=(root.findtext("description") or "").strip(),
+        sms_ids=tuple((el.text or "").strip() for el in root.findall("sms_id")),
+        currency=(root.findtext("currency") or "").strip(),
+    )
