@@ -230,9 +230,10 @@ class LetsAdsClient:
         content = http.content
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "LetsAds %s answer: HTTP %s %s", kind, http.status_code, content[:2000].decode(
-                    "utf-8", "replace"
-                )
+                "LetsAds %s answer: HTTP %s %s",
+                kind,
+                http.status_code,
+                content[:2000].decode("utf-8", "replace"),
             )
         if http.status_code != 200:
             raise BadResponseError(
