@@ -1,0 +1,197 @@
+"""Campaigns, their per-recipient messages, and each message's status history.
+
+Status changes never happen by a bare ``update(status=…)``: they go through
+:mod:`django_letsads.transitions`, which changes the status, the timestamps and the history
+together, in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from django_letsads.status import FINAL_STATUSES, Status
+
+
+class Campaign(models.Model):
+    """One text from one sender to many recipients (its ``Message`` rows)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SCHEDULED = "scheduled", _("scheduled")
+        SENDING = "sending", _("sending")
+        PAUSED = "paused", _("paused")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    name = models.CharField(_("name"), max_length=200)
+    sender = models.CharField(_("sender"), max_length=15)
+    text = models.TextField(_("text"))
+    state = models.CharField(
+        _("state"), max_length=9, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    #: Why the campaign is paused (e.g. the gateway's NOT_ENOUGH_MONEY), shown in the admin.
+    pause_reason = models.CharField(_("pause reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+        permissions = [("send_campaign", _("Can send campaigns"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def status_counts(self) -> dict[str, int]:
+        """Messages per status, every status present (one aggregate query on an index)."""
+        counts = {status.value: 0 for status in Status}
+        rows = self.messages.order_by().values_list("status").annotate(n=Count("id"))
+        counts.update(dict(rows))
+        return counts
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def pending(self) -> MessageQuerySet:
+        return self.filter(status=Status.PENDING)
+
+    def final(self) -> MessageQuerySet:
+        return self.filter(status__in=FINAL_STATUSES)
+
+    def not_final(self) -> MessageQuerySet:
+        return self.exclude(status__in=FINAL_STATUSES)
+
+    def sendable(self) -> MessageQuerySet:
+        """Pending messages a worker may send now: no campaign, or a campaign that is sending."""
+        return self.filter(status=Status.PENDING).filter(
+            Q(campaign__isnull=True) | Q(campaign__state=Campaign.State.SENDING)
+        )
+
+    def due_for_poll(self, now: Any = None) -> MessageQuerySet:
+        return self.filter(next_poll_at__lte=now or timezone.now())
+
+
+class Message(models.Model):
+    """One text to one recipient.
+
+    For campaign messages ``sender`` and ``text`` are left blank: the campaign holds them once, so
+    a million rows do not store a million copies. :attr:`effective_text` resolves either way.
+    """
+
+    Status = Status
+
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    recipient = models.CharField(_("recipient"), max_length=20)
+    recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    sender = models.CharField(_("sender"), max_length=15, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=max(len(s) for s in Status.values), choices=Status.choices
+    )
+    sms_id = models.BigIntegerField(_("gateway id"), null=True, blank=True, unique=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.CharField(_("error message"), max_length=255, blank=True)
+    gateway_status = models.CharField(_("gateway status"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    #: The worker round that holds the claim; results are applied only under the same token.
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    final_at = models.DateTimeField(_("final at"), null=True, blank=True)
+    next_poll_at = models.DateTimeField(_("next poll at"), null=True, blank=True)
+    poll_count = models.PositiveSmallIntegerField(_("polls"), default=0)
+    #: Polls in a row that got no usable answer; they back off and are bounded.
+    poll_failures = models.PositiveSmallIntegerField(_("failed polls"), default=0)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "recipient"],
+                condition=Q(campaign__isnull=False),
+                name="letsads_message_unique_recipient",
+            )
+        ]
+        indexes = [
+            # The send worker: pending messages in creation order.
+            models.Index(fields=["id"], condition=Q(status="pending"), name="letsads_msg_pending"),
+            # The poller: due polls.
+            models.Index(
+                fields=["next_poll_at"],
+                condition=Q(next_poll_at__isnull=False),
+                name="letsads_msg_poll_due",
+            ),
+            # Lease recovery: claims that are too old.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="letsads_msg_claimed"
+            ),
+            # Campaign progress: counts per status.
+            models.Index(fields=["campaign", "status"], name="letsads_msg_campaign_status"),
+            models.Index(fields=["recipient"], name="letsads_msg_recipient"),
+            models.Index(fields=["created_at"], name="letsads_msg_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.status})"
+
+    @property
+    def effective_text(self) -> str:
+        return self.campaign.text if self.campaign_id and self.campaign else self.text
+
+    @property
+    def effective_sender(self) -> str:
+        return self.campaign.sender if self.campaign_id and self.campaign else self.sender
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class StatusEvent(models.Model):
+    """Append-only history: one row per status change of a message, with the raw gateway code."""
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="events"
+    )
+    old_status = models.CharField(
+        _("old status"), max_length=11, choices=Status.choices, blank=True
+    )
+    new_status = models.CharField(_("new status"), max_length=11, choices=Status.choices)
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("status event")
+        verbose_name_plural = _("status events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.old_status or '∅'} → {self.new_status}"
