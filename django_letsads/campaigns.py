@@ -1,0 +1,165 @@
+"""What people do to campaigns (start, pause, resume, cancel, resend, poll now).
+
+The admin and the management commands call these; each is one short transaction that locks the
+campaign row first, so a double click or two admins at once cannot start or resend anything twice.
+None of them talks to the gateway: sending is the worker's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from django_letsads.models import Campaign, Message
+from django_letsads.status import Status
+from django_letsads.transitions import change_status
+
+logger = logging.getLogger(__name__)
+
+STARTABLE = (Campaign.State.DRAFT, Campaign.State.SCHEDULED)
+ACTIVE_STATUSES = (Status.PENDING, Status.SENDING, Status.QUEUED, Status.SENT)
+
+
+@dataclass(frozen=True)
+class StartResult:
+    started: bool
+    reason: str = ""
+
+
+def start_campaign(campaign_id: int) -> StartResult:
+    """Move a draft or scheduled campaign to ``sending`` so workers pick up its messages.
+
+    Idempotent: a second call (double submit, another admin) finds the campaign already sending and
+    changes nothing. Workers are told through the optional task integration after commit.
+    """
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.state not in STARTABLE:
+            return StartResult(False, f"campaign is {campaign.state}")
+        if not campaign.messages.filter(status=Status.PENDING).exists():
+            return StartResult(False, "campaign has no pending recipients")
+        campaign.state = Campaign.State.SENDING
+        campaign.started_at = campaign.started_at or timezone.now()
+        campaign.pause_reason = ""
+        campaign.save(update_fields=["state", "started_at", "pause_reason"])
+        transaction.on_commit(_enqueue_send_task)
+    logger.info("Campaign %s started", campaign_id)
+    return StartResult(True)
+
+
+def pause_campaigns(campaign_ids: Iterable[int], reason: str) -> int:
+    """Pause sending campaigns (e.g. the account ran out of money); their pending messages wait."""
+    return Campaign.objects.filter(pk__in=list(campaign_ids), state=Campaign.State.SENDING).update(
+        state=Campaign.State.PAUSED, pause_reason=reason[:255]
+    )
+
+
+def resume_campaign(campaign_id: int) -> bool:
+    with transaction.atomic():
+        updated = Campaign.objects.filter(pk=campaign_id, state=Campaign.State.PAUSED).update(
+            state=Campaign.State.SENDING, pause_reason=""
+        )
+        if updated:
+            transaction.on_commit(_enqueue_send_task)
+    return bool(updated)
+
+
+def cancel_campaign(campaign_id: int) -> int:
+    """Cancel a campaign that has not finished; its pending messages become ``cancelled``.
+
+    Messages already claimed or accepted by the gateway are not touched: they were (or are being)
+    sent. Returns how many messages were cancelled.
+    """
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.state in (Campaign.State.DONE, Campaign.State.CANCELLED):
+            return 0
+        campaign.state = Campaign.State.CANCELLED
+        campaign.finished_at = timezone.now()
+        campaign.save(update_fields=["state", "finished_at"])
+        return change_status(
+            campaign.messages.all(), Status.PENDING, Status.CANCELLED, note="campaign cancelled"
+        )
+
+
+def resend_unknown(messages: QuerySet[Message], note: str = "resend requested") -> int:
+    """Put ``unknown`` messages back to ``pending`` because a person decided to risk a duplicate.
+
+    The gateway has no idempotency key: a message whose first request did reach it will be
+    delivered (and billed) twice. Campaigns of the messages are set sending again.
+    """
+    with transaction.atomic():
+        campaign_ids = set(
+            messages.filter(status=Status.UNKNOWN)
+            .exclude(campaign=None)
+            .values_list("campaign_id", flat=True)
+            .distinct()
+        )
+        count = change_status(
+            messages,
+            Status.UNKNOWN,
+            Status.PENDING,
+            note=note,
+            claim_token="",
+            claimed_at=None,
+            final_at=None,
+        )
+        if campaign_ids:
+            Campaign.objects.filter(
+                pk__in=campaign_ids, state__in=[Campaign.State.DONE, Campaign.State.PAUSED]
+            ).update(state=Campaign.State.SENDING, finished_at=None)
+        if count:
+            transaction.on_commit(_enqueue_send_task)
+    return count
+
+
+def poll_now(messages: QuerySet[Message]) -> int:
+    """Make the accepted, not yet final messages due for a status poll right away."""
+    count = messages.filter(status__in=(Status.QUEUED, Status.SENT), sms_id__isnull=False).update(
+        next_poll_at=timezone.now()
+    )
+    if count:
+        transaction.on_commit(_enqueue_poll_task)
+    return count
+
+
+def finish_done_campaigns(campaign_ids: Iterable[int]) -> int:
+    """Mark ``done`` the sending campaigns that have no pending or in-flight message left."""
+    active = Message.objects.filter(campaign=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+    return (
+        Campaign.objects.filter(pk__in=list(campaign_ids), state=Campaign.State.SENDING)
+        .exclude(Exists(active))
+        .update(state=Campaign.State.DONE, finished_at=timezone.now())
+    )
+
+
+def status_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Messages per status for many campaigns in one aggregate query (for lists and progress)."""
+    ids = list(campaign_ids)
+    counts: dict[int, dict[str, int]] = {pk: {s.value: 0 for s in Status} for pk in ids}
+    rows = (
+        Message.objects.filter(campaign_id__in=ids)
+        .order_by()
+        .values_list("campaign_id", "status")
+        .annotate(n=Count("id"))
+    )
+    for campaign_id, status, n in rows:
+        counts[campaign_id][status] = n
+    return counts
+
+
+def _enqueue_send_task() -> None:
+    from django_letsads import tasks
+
+    tasks.enqueue_send()
+
+
+def _enqueue_poll_task() -> None:
+    from django_letsads import tasks
+
+    tasks.enqueue_poll()
