@@ -140,8 +140,10 @@ class Message(models.Model):
             )
         ]
         indexes = [
-            # The send worker: pending messages in creation order.
-            models.Index(fields=["id"], condition=Q(status="pending"), name="letsads_msg_pending"),
+            # The send worker: pending messages of one campaign (or of none) in creation order.
+            models.Index(
+                fields=["campaign", "id"], condition=Q(status="pending"), name="letsads_msg_pending"
+            ),
             # The poller: due polls.
             models.Index(
                 fields=["next_poll_at"],

@@ -65,7 +65,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(BASE_DIR / "test.sqlite3"),
             "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
-            "OPTIONS": {"timeout": 20},
+            # IMMEDIATE makes every transaction take the write lock at BEGIN, so two worker
+            # processes never deadlock on a read-then-write transaction.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 
