@@ -49,6 +49,14 @@ class Campaign(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     #: Why the campaign is paused (e.g. the gateway's NOT_ENOUGH_MONEY), shown in the admin.
     pause_reason = models.CharField(_("pause reason"), max_length=255, blank=True)
+    #: Running totals of what recipient imports left out, shown before sending (the rows
+    #: themselves are never stored).
+    duplicate_recipients = models.PositiveIntegerField(
+        _("duplicate numbers skipped"), default=0, editable=False
+    )
+    invalid_recipients = models.PositiveIntegerField(
+        _("invalid numbers rejected"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("campaign")
