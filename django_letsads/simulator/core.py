@@ -88,6 +88,7 @@ class Simulator:
         self._stopping = threading.Event()
         self._started = False
         self._up_timer: threading.Timer | None = None
+        self._connections_before = 0  # accepted by servers closed by down()
 
     def __repr__(self) -> str:
         state = "down" if self.is_down else ("running" if self._started else "stopped")
@@ -200,6 +201,7 @@ class Simulator:
         self._server = self._thread = None
         if server is None:
             return
+        self._connections_before += server.connections_accepted
         server.shutdown()
         server.server_close()
         server.close_connections()
@@ -295,9 +297,16 @@ class Simulator:
     def force_status(self, sms_id: int | str, status: str) -> None:
         self.gateway.force_status(sms_id, status)
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start; keep-alive clients open few."""
+        server = self._server
+        return self._connections_before + (server.connections_accepted if server else 0)
+
     def stats(self) -> dict[str, Any]:
         return {
             **self.gateway.stats(),
+            "connections": self.connections_accepted,
             "speed": self.clock.speed,
             "faults_plan": self.faults.as_dict(),
             "down": self.is_down,

@@ -41,12 +41,15 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         self.simulator = simulator
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        #: Connections accepted so far; tests use it to see that clients keep connections alive.
+        self.connections_accepted = 0
         super().__init__(("127.0.0.1", port), SimulatorRequestHandler)
 
     def track(self, conn: socket.socket, alive: bool) -> None:
         with self._connections_lock:
             if alive:
                 self._connections.add(conn)
+                self.connections_accepted += 1
             else:
                 self._connections.discard(conn)
 
