@@ -1,0 +1,66 @@
+"""What ``letsads_send`` and ``letsads_poll`` share: options, the loop, progress and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from django_letsads.worker import RoundReport, run_loop
+
+
+class WorkerCommand(BaseCommand):
+    """A thin wrapper around a worker class: the business logic lives in ``django_letsads.worker``."""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", action="store_true", help="Keep running; stop on SIGTERM.")
+        parser.add_argument("--limit", type=int, default=None, help="At most N messages a round.")
+        parser.add_argument(
+            "--concurrency", type=int, default=None, help="Requests at once (default: setting)."
+        )
+        parser.add_argument(
+            "--interval", type=float, default=5.0, help="Seconds between idle rounds with --loop."
+        )
+
+    def make_worker(self, options: dict[str, Any]) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement make_worker()")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["limit"] is not None and options["limit"] < 1:
+            raise CommandError("--limit must be a positive number.")
+        if options["concurrency"] is not None and options["concurrency"] < 1:
+            raise CommandError("--concurrency must be a positive number.")
+        worker = self.make_worker(options)
+        if worker is None:
+            return
+        if self._show_progress(options):
+            worker.on_progress = self._progress
+        if options["loop"]:
+            run_loop(worker, interval=options["interval"], on_round=self._summary)
+            return
+        report = worker.run_once()
+        self._summary(report)
+        if report.stop_error is not None:
+            raise CommandError(
+                f"LetsAds refused the account: {report.stop_error.code} "
+                f"({report.stop_error.message}). Unsent messages are pending again."
+            )
+        if report.backoff:
+            raise CommandError(
+                "The LetsAds gateway could not be reached; unsent messages are pending again."
+            )
+
+    def _show_progress(self, options: dict[str, Any]) -> bool:
+        return options.get("verbosity", 1) >= 1 and self.stdout.isatty()
+
+    def _progress(self, report: RoundReport) -> None:
+        counts = report.as_dict()
+        line = " ".join(f"{k}={v}" for k, v in counts.items())
+        sys.stdout.write(f"\r{line[:120]:<120}")
+        sys.stdout.flush()
+
+    def _summary(self, report: RoundReport) -> None:
+        if self._show_progress({}):
+            sys.stdout.write("\n")
+        self.stdout.write(report.summary())

@@ -1,0 +1,276 @@
+"""The send worker's database side: claim, apply results, release, recover.
+
+The invariant that keeps money safe: a message is committed as ``sending`` (with this round's
+``claim_token``) *before* its request goes out, and results are written back only to rows that
+still carry that token. A message whose request may have reached the gateway is never put back to
+``pending`` by code; only a person can do that (``campaigns.resend_unknown``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connections, router, transaction
+from django.db.models import BigIntegerField, Case, Value, When
+from django.utils import timezone
+
+from django_letsads.campaigns import pause_campaigns
+from django_letsads.dispatch import BatchResult
+from django_letsads.models import Campaign, Message
+from django_letsads.status import Status
+from django_letsads.transitions import notify, record_events
+
+logger = logging.getLogger(__name__)
+
+#: Error code of messages whose worker vanished while holding them.
+CLAIM_EXPIRED = "CLAIM_EXPIRED"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed message, as much of it as sending needs (no model instance)."""
+
+    id: int
+    recipient: str
+    campaign_id: int | None
+    sender: str
+    text: str
+
+
+def _skip_locked() -> bool:
+    return connections[router.db_for_write(Message)].features.has_select_for_update_skip_locked
+
+
+def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claimed]:
+    """Commit up to ``limit`` sendable messages as ``sending`` under ``token``; oldest first.
+
+    Pending messages are looked up per source (each sending campaign, and messages with no
+    campaign) on the partial index ``(campaign, id) WHERE status = 'pending'``, so a large draft
+    campaign never slows the search; the sources are merged by id, which keeps global creation
+    order. On PostgreSQL (and other databases with ``SKIP LOCKED``) concurrent workers skip each
+    other's rows; elsewhere the guarded UPDATE below is the claim, and SQLite's database lock
+    serialises it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        sources: list[int | None] = [None]
+        sources.extend(
+            Campaign.objects.filter(state=Campaign.State.SENDING)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        per_source: list[list[int]] = []
+        for campaign_id in sources:
+            qs = Message.objects.filter(status=Status.PENDING, campaign_id=campaign_id).order_by(
+                "id"
+            )
+            if _skip_locked():
+                qs = qs.select_for_update(skip_locked=True, of=("self",))
+            per_source.append(list(qs.values_list("id", flat=True)[:limit]))
+        ids = list(heapq.merge(*per_source))[:limit]
+        if not ids:
+            return []
+        Message.objects.filter(id__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING, claimed_at=now, claim_token=token
+        )
+        record_events(None, Status.PENDING, Status.SENDING, claim_token=token, when=now)
+        rows = list(
+            Message.objects.filter(claim_token=token, status=Status.SENDING)
+            .order_by("id")
+            .values_list("id", "recipient", "campaign_id", "sender", "text")
+        )
+        campaigns = {
+            pk: (sender, text)
+            for pk, sender, text in Campaign.objects.filter(
+                pk__in={row[2] for row in rows if row[2] is not None}
+            ).values_list("id", "sender", "text")
+        }
+        notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
+    claimed = []
+    for pk, recipient, campaign_id, sender, text in rows:
+        if campaign_id is not None:
+            sender, text = campaigns[campaign_id]
+        claimed.append(Claimed(pk, recipient, campaign_id, sender, text))
+    return claimed
+
+
+@dataclass
+class Applied:
+    queued: int = 0
+    failed: int = 0
+    unknown: int = 0
+    released: int = 0
+    stale: int = 0
+
+
+def apply_result(
+    token: str,
+    batch: Sequence[Claimed],
+    result: BatchResult,
+    *,
+    release_unsent: bool,
+    now: datetime | None = None,
+) -> Applied:
+    """Write a batch's outcome to its messages, in one transaction.
+
+    ``release_unsent`` puts the recipients the gateway provably did not take (an account error,
+    the gateway unreachable) back to ``pending`` instead of ``failed``.
+
+    Only rows still holding ``token`` are written. A row the lease recovery already declared
+    ``unknown`` still holds it, so a late answer can still attach its id; a row a person has
+    meanwhile resent does not, and is reported as stale (a possible duplicate).
+    """
+    now = now or timezone.now()
+    applied = Applied()
+    by_recipient: dict[str, list[Claimed]] = defaultdict(list)
+    for message in batch:
+        by_recipient[message.recipient].append(message)
+    with transaction.atomic():
+        owned = dict(
+            Message.objects.select_for_update()
+            .filter(
+                id__in=[m.id for m in batch],
+                claim_token=token,
+                status__in=(Status.SENDING, Status.UNKNOWN),
+            )
+            .values_list("id", "status")
+        )
+        queued: dict[int, int] = {}
+        others: dict[tuple[Status, str, str], list[int]] = defaultdict(list)
+        unsent = set(result.unsent) if release_unsent else set()
+        for recipient, outcome in result.outcomes.items():
+            for message in by_recipient.get(recipient, ()):
+                if message.id not in owned:
+                    applied.stale += 1
+                    logger.warning(
+                        "Message %s changed hands before its result (%s) arrived; "
+                        "it may have been resent.",
+                        message.id,
+                        outcome.status,
+                    )
+                    continue
+                if outcome.status == Status.QUEUED and outcome.sms_id is not None:
+                    queued[message.id] = outcome.sms_id
+                elif recipient in unsent:
+                    others[(Status.PENDING, outcome.error_code or "", outcome.reason)].append(
+                        message.id
+                    )
+                else:
+                    others[(outcome.status, outcome.error_code or "", outcome.reason)].append(
+                        message.id
+                    )
+        if queued:
+            _write_queued(queued, owned, now)
+            applied.queued += len(queued)
+        for (status, code, reason), ids in others.items():
+            _write_other(ids, owned, status, code, reason, now)
+            if status == Status.PENDING:
+                applied.released += len(ids)
+            elif status == Status.FAILED:
+                applied.failed += len(ids)
+            else:
+                applied.unknown += len(ids)
+    return applied
+
+
+def _first_poll_at(now: datetime) -> datetime | None:
+    from django_letsads.conf import letsads_settings
+
+    schedule = letsads_settings.POLL_SCHEDULE
+    return now + timedelta(seconds=schedule[0]) if schedule else None
+
+
+def _by_old_status(ids: Iterable[int], owned: dict[int, str]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for pk in ids:
+        groups[owned[pk]].append(pk)
+    return groups
+
+
+def _write_queued(queued: dict[int, int], owned: dict[int, str], now: datetime) -> None:
+    Message.objects.filter(id__in=list(queued)).update(
+        status=Status.QUEUED,
+        sms_id=Case(
+            *(When(id=pk, then=Value(sms_id)) for pk, sms_id in queued.items()),
+            output_field=BigIntegerField(),
+        ),
+        sent_at=now,
+        next_poll_at=_first_poll_at(now),
+        error_code="",
+        error_message="",
+    )
+    for old, ids in _by_old_status(queued, owned).items():
+        record_events(ids, old, Status.QUEUED, when=now)
+        notify(ids, old, Status.QUEUED)
+
+
+def _write_other(
+    ids: list[int], owned: dict[int, str], status: Status, code: str, reason: str, now: datetime
+) -> None:
+    fields: dict[str, object] = {"error_code": code[:64], "error_message": reason[:255]}
+    if status == Status.PENDING:
+        fields.update(claim_token="", claimed_at=None)
+    elif status == Status.FAILED:
+        fields["final_at"] = now
+    Message.objects.filter(id__in=ids).update(status=status, **fields)
+    for old, group in _by_old_status(ids, owned).items():
+        if old != status:
+            record_events(group, old, status, code=code, when=now)
+            notify(group, old, status, code)
+
+
+def release(token: str, ids: Sequence[int], *, code: str = "", note: str = "") -> int:
+    """Put claimed messages whose request never went out back to ``pending``."""
+    if not ids:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        owned = list(
+            Message.objects.select_for_update()
+            .filter(id__in=ids, claim_token=token, status=Status.SENDING)
+            .values_list("id", flat=True)
+        )
+        if not owned:
+            return 0
+        count = Message.objects.filter(id__in=owned).update(
+            status=Status.PENDING, claim_token="", claimed_at=None
+        )
+        record_events(owned, Status.SENDING, Status.PENDING, code=code, note=note, when=now)
+        notify(owned, Status.SENDING, Status.PENDING, code)
+    return count
+
+
+def pause_for_account_error(campaign_ids: Iterable[int], code: str, message: str) -> int:
+    """Pause the campaigns whose messages an account-level error stopped (reason shown in admin)."""
+    return pause_campaigns({pk for pk in campaign_ids if pk is not None}, f"{code}: {message}")
+
+
+def recover_expired_claims(lease_seconds: int, *, now: datetime | None = None) -> int:
+    """Declare ``unknown`` the messages held as ``sending`` longer than the lease.
+
+    Their worker died or hung mid-request: the gateway may or may not have queued them, so they
+    are never resent automatically. Rows a live worker is writing right now are skipped.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=lease_seconds)
+    with transaction.atomic():
+        qs = Message.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+        if _skip_locked():
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        ids = list(qs.order_by().values_list("id", flat=True)[:10000])
+        if not ids:
+            return 0
+        count = Message.objects.filter(id__in=ids, status=Status.SENDING).update(
+            status=Status.UNKNOWN,
+            error_code=CLAIM_EXPIRED,
+            error_message="The worker holding this message stopped before its fate was known.",
+        )
+        record_events(ids, Status.SENDING, Status.UNKNOWN, code=CLAIM_EXPIRED, when=now)
+        notify(ids, Status.SENDING, Status.UNKNOWN, CLAIM_EXPIRED)
+    logger.warning("%d message(s) held past the claim lease are now unknown", count)
+    return count

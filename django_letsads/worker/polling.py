@@ -1,0 +1,251 @@
+"""The status poller: ask the gateway about accepted messages on the provider's schedule.
+
+LetsAds asks clients to check a status 10 minutes and 3 hours after sending, not in a loop, and a
+status request carries one id. So every accepted message has a ``next_poll_at``; a round claims the
+due ones (moving ``next_poll_at`` a lease ahead so other pollers skip them), asks on a thread pool,
+and writes the answers in bulk from the calling thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from django_letsads.campaigns import finish_done_campaigns
+from django_letsads.client import LetsAdsClient
+from django_letsads.conf import letsads_settings
+from django_letsads.exceptions import AccountError, LetsAdsError, MessageNotExistError
+from django_letsads.gateway import client_from_settings
+from django_letsads.models import Message, StatusEvent
+from django_letsads.status import FINAL_STATUSES, GATEWAY_STATUS_MAP, POLLABLE_STATUSES, Status
+from django_letsads.transitions import notify
+from django_letsads.worker.dbretry import retry_on_db_error
+from django_letsads.worker.ratelimit import RateLimiter
+from django_letsads.worker.report import RoundReport
+
+logger = logging.getLogger(__name__)
+
+#: Polls in a row with no usable answer before one is counted as a poll of the schedule.
+MAX_POLL_FAILURES = 5
+#: Status of a message never moves back to one of these from a later one.
+_ORDER = {Status.QUEUED: 0, Status.SENT: 1}
+
+
+@dataclass
+class Due:
+    id: int
+    sms_id: int
+    status: str
+    poll_count: int
+    poll_failures: int
+    sent_at: datetime | None
+    campaign_id: int | None
+
+
+@dataclass
+class Answer:
+    due: Due
+    code: str = ""
+    error: LetsAdsError | None = None
+
+
+def claim_due(limit: int, lease: int, *, now: datetime | None = None) -> list[Due]:
+    """Take up to ``limit`` due polls and move them ``lease`` seconds ahead so others skip them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = (
+            Message.objects.filter(next_poll_at__lte=now, status__in=POLLABLE_STATUSES)
+            .exclude(sms_id=None)
+            .order_by("next_poll_at")
+        )
+        db = router.db_for_write(Message)
+        if connections[db].features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(
+            qs.values_list(
+                "id", "sms_id", "status", "poll_count", "poll_failures", "sent_at", "campaign_id"
+            )[:limit]
+        )
+        if rows:
+            Message.objects.filter(id__in=[r[0] for r in rows]).update(
+                next_poll_at=now + timedelta(seconds=lease)
+            )
+    return [Due(*row) for row in rows]
+
+
+def next_poll(due: Due, poll_count: int, now: datetime) -> datetime | None:
+    """When to poll next after ``poll_count`` polls, or None when the schedule is used up."""
+    schedule = letsads_settings.POLL_SCHEDULE
+    if poll_count >= len(schedule):
+        return None
+    base = due.sent_at or now
+    return max(base + timedelta(seconds=schedule[poll_count]), now)
+
+
+def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> RoundReport:
+    """Write poll answers: status, raw code, counters, next poll, history; one transaction."""
+    now = now or timezone.now()
+    report = RoundReport()
+    updates: list[Message] = []
+    events: list[StatusEvent] = []
+    changes: list[tuple[int, str, str, str]] = []
+    for answer in answers:
+        due = answer.due
+        message = Message(
+            id=due.id,
+            status=due.status,
+            poll_count=due.poll_count,
+            poll_failures=due.poll_failures,
+            next_poll_at=None,
+            final_at=None,
+            gateway_status="",
+            error_code="",
+            error_message="",
+        )
+        new_status = Status(due.status)
+        if answer.error is None or isinstance(answer.error, MessageNotExistError):
+            message.poll_count = due.poll_count + 1
+            message.poll_failures = 0
+            if answer.error is None:
+                message.gateway_status = answer.code
+                mapped = GATEWAY_STATUS_MAP[answer.code]
+                if mapped in FINAL_STATUSES or _ORDER.get(mapped, 0) > _ORDER.get(new_status, 0):
+                    new_status = mapped
+            else:
+                message.gateway_status = answer.error.code
+                message.error_code = answer.error.code
+                message.error_message = answer.error.message[:255]
+                report.add(not_found=1)
+        else:
+            message.poll_failures = due.poll_failures + 1
+            message.error_code = answer.error.code[:64]
+            message.error_message = answer.error.message[:255]
+            report.add(poll_errors=1)
+            if message.poll_failures >= MAX_POLL_FAILURES:
+                message.poll_count = due.poll_count + 1
+                message.poll_failures = 0
+        if new_status not in FINAL_STATUSES:
+            if message.poll_failures:
+                delay = letsads_settings.POLL_RETRY_DELAY * 2 ** (message.poll_failures - 1)
+                message.next_poll_at = now + timedelta(seconds=delay)
+            else:
+                message.next_poll_at = next_poll(due, message.poll_count, now)
+                if message.next_poll_at is None:
+                    new_status = Status.EXPIRED
+        if new_status in FINAL_STATUSES:
+            message.final_at = now
+        message.status = new_status
+        report.add(polled=1, **{new_status.value: 1} if new_status != due.status else {})
+        if new_status != due.status:
+            code = answer.code or (answer.error.code if answer.error else "")
+            events.append(
+                StatusEvent(
+                    message_id=due.id,
+                    old_status=due.status,
+                    new_status=new_status,
+                    code=code,
+                    created_at=now,
+                )
+            )
+            changes.append((due.id, due.status, new_status, code))
+        updates.append(message)
+    with transaction.atomic():
+        fields = [
+            "status",
+            "poll_count",
+            "poll_failures",
+            "next_poll_at",
+            "final_at",
+            "gateway_status",
+            "error_code",
+            "error_message",
+        ]
+        # Keep the error of a failed send if a poll has nothing new to say about it.
+        Message.objects.bulk_update(updates, fields, batch_size=500)
+        StatusEvent.objects.bulk_create(events, batch_size=1000)
+        for message_id, old, new, code in changes:
+            notify([message_id], old, new, code)
+        campaign_ids = {a.due.campaign_id for a in answers if a.due.campaign_id is not None}
+        if campaign_ids:
+            finish_done_campaigns(campaign_ids)
+    return report
+
+
+def release_due(ids: list[int]) -> None:
+    """Make claimed polls due again right away (the run stopped before asking)."""
+    if ids:
+        Message.objects.filter(id__in=ids).update(next_poll_at=timezone.now())
+
+
+class PollWorker:
+    """Polls due statuses. ``run_once()`` polls until nothing is due or ``limit`` is reached."""
+
+    #: Answers written per transaction.
+    chunk = 500
+
+    def __init__(
+        self,
+        *,
+        limit: int | None = None,
+        concurrency: int | None = None,
+        client: LetsAdsClient | None = None,
+        stop_event: threading.Event | None = None,
+        on_progress: Callable[[RoundReport], None] | None = None,
+    ) -> None:
+        self.limit = limit
+        self.concurrency = concurrency or letsads_settings.CONCURRENCY
+        self._client = client
+        self.stop_event = stop_event or threading.Event()
+        self.on_progress = on_progress
+
+    def run_once(self) -> RoundReport:
+        report = RoundReport()
+        client = self._client or client_from_settings()
+        rate = RateLimiter(letsads_settings.RATE_LIMIT)
+        lease = int(letsads_settings.TIMEOUT * (letsads_settings.CONNECT_RETRIES + 2) + 60)
+        done = 0
+
+        def ask(due: Due) -> Answer:
+            if self.stop_event.is_set() or report.stop_error is not None:
+                return Answer(due, error=None, code="")
+            rate.acquire()
+            try:
+                return Answer(due, code=client.status(due.sms_id))
+            except LetsAdsError as exc:
+                return Answer(due, error=exc)
+
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="letsads-poll") as pool:
+                while not self.stop_event.is_set() and report.stop_error is None:
+                    size = self.chunk if self.limit is None else min(self.chunk, self.limit - done)
+                    if size <= 0:
+                        break
+                    batch = retry_on_db_error(claim_due, size, lease)
+                    if not batch:
+                        break
+                    done += len(batch)
+                    answers = list(pool.map(ask, batch))
+                    skipped = [a.due.id for a in answers if not a.code and a.error is None]
+                    account = [a for a in answers if isinstance(a.error, AccountError)]
+                    if account:
+                        report.stop_error = account[0].error
+                        skipped += [a.due.id for a in account]
+                    usable = [a for a in answers if a.code or a.error is not None]
+                    usable = [a for a in usable if not isinstance(a.error, AccountError)]
+                    report.counts.update(retry_on_db_error(apply_answers, usable).counts)
+                    retry_on_db_error(release_due, skipped)
+                    if self.on_progress is not None:
+                        self.on_progress(report)
+        finally:
+            if self._client is None:
+                client.close()
+        report.interrupted = self.stop_event.is_set()
+        logger.info("letsads_poll round: %s", report.summary())
+        return report

@@ -1,0 +1,216 @@
+"""The send worker: claim pending messages, send them in batches on a thread pool, apply results.
+
+One thread (the caller's) does every database operation, so the worker needs a single database
+connection and works on SQLite too; the pool threads only talk HTTP. The coordinator keeps at
+most ``2 * concurrency`` batches handed to the pool and claims more only as batches finish, so
+few messages sit claimed without a request in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from django_letsads.client import LetsAdsClient
+from django_letsads.conf import letsads_settings
+from django_letsads.dispatch import BatchResult, send_batch
+from django_letsads.exceptions import AccountError, GatewayUnreachableError
+from django_letsads.gateway import client_from_settings
+from django_letsads.worker import claims
+from django_letsads.worker.claims import Claimed
+from django_letsads.worker.dbretry import retry_on_db_error
+from django_letsads.worker.ratelimit import RateLimiter
+from django_letsads.worker.report import RoundReport
+
+logger = logging.getLogger(__name__)
+
+Batch = tuple[str, str, list[Claimed]]  # sender, text, messages
+
+
+def make_batches(messages: Sequence[Claimed], size: int) -> list[Batch]:
+    """Group messages with the same sender and text into batches of at most ``size``.
+
+    A recipient appears at most once per batch: two separate messages to the same number (two
+    ``send_sms`` calls) are two requests, each with its own gateway id.
+    """
+    batches: list[Batch] = []
+    open_batches: dict[tuple[str, str, int], list[Claimed]] = {}
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    for message in messages:
+        layer = seen[(message.sender, message.text, message.recipient)]
+        seen[(message.sender, message.text, message.recipient)] += 1
+        key = (message.sender, message.text, layer)
+        current = open_batches.get(key)
+        if current is None or len(current) >= size:
+            current = []
+            open_batches[key] = current
+            batches.append((message.sender, message.text, current))
+        current.append(message)
+    return batches
+
+
+class SendWorker:
+    """Sends pending messages. ``run_once()`` is one round: it sends until nothing is pending,
+    ``limit`` messages were claimed, the gateway stops it, or ``stop_event`` is set."""
+
+    def __init__(
+        self,
+        *,
+        limit: int | None = None,
+        concurrency: int | None = None,
+        client: LetsAdsClient | None = None,
+        stop_event: threading.Event | None = None,
+        on_progress: Callable[[RoundReport], None] | None = None,
+    ) -> None:
+        self.limit = limit
+        self.concurrency = concurrency or letsads_settings.CONCURRENCY
+        self._client = client
+        self.stop_event = stop_event or threading.Event()
+        self.on_progress = on_progress
+
+    def run_once(self) -> RoundReport:
+        report = RoundReport()
+        recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
+        report.add(expired_claims=recovered)
+        client = self._client or client_from_settings()
+        try:
+            _Round(self, client, report).run()
+        finally:
+            if self._client is None:
+                client.close()
+        logger.info("letsads_send round: %s", report.summary())
+        return report
+
+
+class _Round:
+    """The state of one round; kept apart so ``SendWorker`` holds only configuration."""
+
+    def __init__(self, worker: SendWorker, client: LetsAdsClient, report: RoundReport) -> None:
+        self.worker = worker
+        self.client = client
+        self.report = report
+        self.token = uuid.uuid4().hex
+        self.batch_size = letsads_settings.BATCH_SIZE
+        self.claim_size = min(letsads_settings.CLAIM_SIZE, worker.concurrency * self.batch_size * 2)
+        self.rate = RateLimiter(letsads_settings.RATE_LIMIT)
+        self.ready: deque[Batch] = deque()
+        self.in_flight: dict[Future[BatchResult], Batch] = {}
+        self.claimed_total = 0
+        self.exhausted = False
+        self.stopping = False
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(
+            max_workers=self.worker.concurrency, thread_name_prefix="letsads-send"
+        ) as pool:
+            try:
+                self._loop(pool)
+            finally:
+                self._drain()
+
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        while True:
+            if self.worker.stop_event.is_set() and not self.stopping:
+                self.report.interrupted = True
+                self._stop()
+            while not self.stopping and len(self.in_flight) < 2 * self.worker.concurrency:
+                if not self.ready and not self._claim_more():
+                    break
+                sender, text, batch = self.ready.popleft()
+                future = pool.submit(self._send, sender, text, [m.recipient for m in batch])
+                self.in_flight[future] = (sender, text, batch)
+            if not self.in_flight:
+                return
+            done, _ = wait(list(self.in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._apply(future, self.in_flight.pop(future))
+
+    def _send(self, sender: str, text: str, recipients: list[str]) -> BatchResult:
+        self.rate.acquire()
+        return send_batch(self.client, sender, text, recipients)
+
+    def _claim_more(self) -> bool:
+        if self.exhausted:
+            return False
+        size = self.claim_size
+        if self.worker.limit is not None:
+            size = min(size, self.worker.limit - self.claimed_total)
+        if size <= 0:
+            self.exhausted = True
+            return False
+        messages = retry_on_db_error(claims.claim, size, self.token)
+        if not messages:
+            self.exhausted = True
+            return False
+        self.claimed_total += len(messages)
+        self.report.add(claimed=len(messages))
+        self.ready.extend(make_batches(messages, self.batch_size))
+        return True
+
+    def _apply(self, future: Future[BatchResult], batch: Batch) -> None:
+        messages = batch[2]
+        try:
+            result = future.result()
+        except Exception:
+            # A bug, not a gateway answer: we cannot know whether the request left, so the
+            # claims stay ``sending`` and the lease turns them ``unknown``; stop sending more.
+            logger.exception("Sending a batch of %d failed unexpectedly", len(messages))
+            self.report.add(crashed=len(messages))
+            self._stop()
+            return
+        error = result.error
+        release = isinstance(error, AccountError | GatewayUnreachableError)
+        applied = retry_on_db_error(
+            claims.apply_result, self.token, messages, result, release_unsent=release
+        )
+        self.report.add(
+            requests=result.requests,
+            queued=applied.queued,
+            failed=applied.failed,
+            unknown=applied.unknown,
+            released=applied.released,
+            stale=applied.stale,
+        )
+        if isinstance(error, AccountError):
+            if self.report.stop_error is None:
+                self.report.stop_error = error
+                logger.error("LetsAds refused the account (%s): %s", error.code, error.message)
+            retry_on_db_error(
+                claims.pause_for_account_error,
+                [m.campaign_id for m in messages if m.campaign_id is not None],
+                error.code,
+                error.message,
+            )
+            self._stop()
+        elif isinstance(error, GatewayUnreachableError):
+            self.report.backoff = True
+            self._stop()
+        if self.worker.on_progress is not None:
+            self.worker.on_progress(self.report)
+
+    def _stop(self) -> None:
+        """Send nothing more: cancel batches not yet started and release their claims."""
+        self.stopping = True
+        for future, batch in list(self.in_flight.items()):
+            if future.cancel():
+                del self.in_flight[future]
+                self.ready.append(batch)
+
+    def _drain(self) -> None:
+        """Wait for requests in flight and apply them; release every claim never sent."""
+        for future in list(self.in_flight):
+            future.exception()  # waits; the result is applied below
+        for future, batch in list(self.in_flight.items()):
+            if not future.cancelled():
+                self._apply(future, batch)
+        self.in_flight.clear()
+        unsent = [m.id for _, _, batch in self.ready for m in batch]
+        self.ready.clear()
+        if unsent:
+            code = self.report.stop_error.code if self.report.stop_error else ""
+            released = retry_on_db_error(claims.release, self.token, unsent, code=code)
+            self.report.add(released=released)
