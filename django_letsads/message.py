@@ -1,0 +1,125 @@
+"""The API other apps call: ``send_sms``, ``SmsMessage`` and ``get_connection``.
+
+Shaped like ``django.core.mail``: the backend comes from the ``SMS_BACKEND`` setting (read at
+call time) unless a connection is passed, and a connection used as a context manager keeps one
+HTTP session for many messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.utils.module_loading import import_string
+
+from django_letsads.exceptions import LetsAdsConfigurationError
+from django_letsads.text import TextInfo, analyze
+
+if TYPE_CHECKING:
+    from django_letsads.backends.base import BaseSmsBackend
+    from django_letsads.results import SmsResult
+
+
+def get_connection(
+    backend: str | None = None, fail_silently: bool = False, **kwargs: Any
+) -> BaseSmsBackend:
+    """An instance of ``backend`` (a dotted path) or of ``SMS_BACKEND``; ``kwargs`` go to it."""
+    from django_letsads.backends.base import BaseSmsBackend
+    from django_letsads.conf import letsads_settings
+
+    path = backend or letsads_settings.BACKEND
+    try:
+        klass = import_string(path)
+    except ImportError as exc:
+        raise LetsAdsConfigurationError(f"SMS backend {path!r} cannot be imported: {exc}") from exc
+    if not (isinstance(klass, type) and issubclass(klass, BaseSmsBackend)):
+        raise LetsAdsConfigurationError(f"SMS backend {path!r} is not a BaseSmsBackend subclass.")
+    return klass(fail_silently=fail_silently, **kwargs)
+
+
+def _as_list(recipients: str | Iterable[str]) -> list[str]:
+    if isinstance(recipients, str):
+        return [recipients]
+    return [str(r) for r in recipients]
+
+
+class SmsMessage:
+    """One text from one sender to any number of recipients.
+
+    ``recipients`` may be one string or an iterable of them, in any common phone format.
+    ``sender`` defaults to ``LETSADS["SENDER"]``. After :meth:`send`, ``results`` holds one
+    :class:`~django_letsads.results.SmsResult` per recipient, in order.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        recipients: str | Iterable[str],
+        sender: str | None = None,
+        connection: BaseSmsBackend | None = None,
+    ) -> None:
+        self.text = text
+        self.recipients = _as_list(recipients)
+        self.sender = sender
+        self.connection = connection
+        self.results: list[SmsResult] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<SmsMessage sender={self.sender!r} recipients={len(self.recipients)} "
+            f"text={self.text[:20]!r}>"
+        )
+
+    @property
+    def info(self) -> TextInfo:
+        """Encoding, length and segments of the text as the gateway counts them."""
+        return analyze(self.text)
+
+    @property
+    def encoding(self) -> str:
+        """``"GSM-7"`` or ``"UCS-2"``."""
+        return self.info.encoding
+
+    @property
+    def segments(self) -> int:
+        """Parts each recipient receives (and is billed for)."""
+        return self.info.segments
+
+    @property
+    def length(self) -> int:
+        """Length as the gateway counts it against its limits."""
+        return self.info.length
+
+    def get_connection(self, fail_silently: bool = False) -> BaseSmsBackend:
+        if self.connection is None:
+            self.connection = get_connection(fail_silently=fail_silently)
+        return self.connection
+
+    def send(self, fail_silently: bool = False) -> list[SmsResult]:
+        """Send through the message's connection (or ``SMS_BACKEND``); the results, in order.
+
+        Raises :class:`~django_letsads.exceptions.SmsValidationError` for a bad text or sender and
+        the gateway's :class:`~django_letsads.exceptions.AccountError` (after recording results),
+        unless ``fail_silently``. Bad numbers never raise: they get ``failed`` results.
+        """
+        if not self.recipients:
+            self.results = []
+            return []
+        self.get_connection(fail_silently).send_messages([self])
+        return list(self.results or [])
+
+
+def send_sms(
+    text: str,
+    recipients: str | Iterable[str],
+    *,
+    sender: str | None = None,
+    fail_silently: bool = False,
+    connection: BaseSmsBackend | None = None,
+) -> list[SmsResult]:
+    """Send ``text`` to ``recipients``; one result per input recipient, in input order.
+
+    Duplicates (after normalisation) are sent once and their results say ``duplicate=True``.
+    """
+    connection = connection or get_connection(fail_silently=fail_silently)
+    return SmsMessage(text, recipients, sender=sender, connection=connection).send(fail_silently)
