@@ -87,3 +87,19 @@ def letsads_simulator(request: pytest.FixtureRequest) -> Iterator[Simulator]:
                 "SENDER": sender,
             }
         yield sim
+
+
+@pytest.fixture(autouse=True)
+def _letsads_clear_outbox() -> None:
+    """Empty ``django_letsads.outbox`` before every test, as Django empties ``mail.outbox``."""
+    import django_letsads
+
+    django_letsads.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox() -> list[Any]:
+    """``django_letsads.outbox``: the ``SmsMessage`` objects the locmem backend "sent" in this test."""
+    import django_letsads
+
+    return django_letsads.outbox

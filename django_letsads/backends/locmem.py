@@ -24,3 +24,17 @@ class SmsBackend(BaseSmsBackend):
         return BatchResult(
             outcomes={n: Outcome(Status.QUEUED, sms_id=next(_ids)) for n in prepared.recipients}
         )
+
+
+class LetsAdsTestMixin:
+    """For Django's test runner: empties ``django_letsads.outbox`` before each test.
+
+    ``class MyTests(LetsAdsTestMixin, TestCase): ...`` (pytest users get this automatically).
+    """
+
+    @classmethod
+    def _pre_setup(cls) -> None:
+        import django_letsads
+
+        super()._pre_setup()  # type: ignore[misc]
+        django_letsads.outbox.clear()
