@@ -23,4 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["senders"] and letsads_settings.SENDER:
             options["senders"] = sorted({"Test", letsads_settings.SENDER})
-        cli.serve(options, self.stdout.write)
+        cli.serve(options, self._say)
+
+    def _say(self, line: str) -> None:
+        # Flushed at once: a supervisor or a test reads the URL from a pipe.
+        self.stdout.write(line)
+        self.stdout.flush()
