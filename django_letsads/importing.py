@@ -1,0 +1,340 @@
+"""Adding recipients to a campaign from pasted text or a CSV file, a million lines at a time.
+
+An import streams its source: lines are read, checked with :func:`phones.normalize_many` and
+inserted in chunks, so memory stays the size of one chunk whatever the size of the file. The
+database's unique (campaign, recipient) constraint does the de-duplication, both within the file
+and against numbers the campaign already has, so nothing is remembered across chunks either.
+
+A bad line never costs a good one: every line ends up counted as added, duplicate or rejected
+(with the reason), and the report says which.
+
+On PostgreSQL a chunk is one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` (no model
+instances at all); elsewhere it is ``bulk_create(ignore_conflicts=True)`` of the chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
+
+from django.db import connections, router, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from django_letsads.models import Campaign, Message
+from django_letsads.phones import normalize_many
+from django_letsads.status import Status
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["text", "csv"]
+Source = str | bytes | Iterable[str] | Iterable[bytes] | IO[str] | IO[bytes]
+
+#: Lines per insert; big enough to amortise a round trip, small enough to keep memory flat.
+CHUNK_SIZE = 5000
+#: Rejected lines kept in the report with their text; the rest are only counted.
+MAX_REPORTED_REJECTS = 1000
+
+_PHONE_HEADERS = ("phone", "number", "tel", "mobile", "msisdn", "recipient", "телефон", "номер")
+_NAME_HEADERS = ("name", "ім'я", "імʼя", "имя", "піб", "фио", "contact")
+_TEXT_SEPARATORS = re.compile(r"[,;\r\n]")
+_NAME_MAX = Message._meta.get_field("recipient_name").max_length or 200
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """One line that was not imported: its number in the source (from 1), its text and why."""
+
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``duplicates`` counts valid numbers the campaign had already (from an
+    earlier import or an earlier line). ``rejected`` holds the first :data:`MAX_REPORTED_REJECTS`
+    rejected lines; ``rejected_count`` counts them all."""
+
+    added: int = 0
+    duplicates: int = 0
+    rejected_count: int = 0
+    rejected: list[RejectedLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.added + self.duplicates + self.rejected_count
+
+    def reject(self, line: int, text: str, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REPORTED_REJECTS:
+            self.rejected.append(RejectedLine(line, text[:200], reason))
+
+
+def import_recipients(
+    campaign: Campaign,
+    source: Source,
+    *,
+    kind: Kind = "text",
+    region: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> ImportReport:
+    """Add the numbers of ``source`` to ``campaign`` as pending messages; never raises for bad lines.
+
+    ``kind="text"``: one number per line, or several separated by commas or semicolons.
+    ``kind="csv"``: a phone column and an optional name column, ``,`` or ``;`` separated, UTF-8
+    with or without a byte order mark; a header row is recognised by its column names (``phone``,
+    ``name``, ``телефон`` …), and without one the first column is the phone, the second the name.
+
+    ``source`` is a string, an iterable of lines (``str`` or UTF-8 ``bytes``) or an open file
+    (text or binary, e.g. an uploaded file). The campaign's running totals of duplicate and
+    invalid numbers (shown before sending) are updated. Call it inside a transaction to make the
+    import all-or-nothing; otherwise each chunk commits on its own.
+    """
+    report = ImportReport()
+    rows = (
+        _csv_rows(_lines(source, report)) if kind == "csv" else _text_rows(_lines(source, report))
+    )
+    inserter = _Inserter(campaign)
+    chunk: list[tuple[int, str, str]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            _import_chunk(chunk, inserter, report, region)
+            chunk = []
+    if chunk:
+        _import_chunk(chunk, inserter, report, region)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        duplicate_recipients=F("duplicate_recipients") + report.duplicates,
+        invalid_recipients=F("invalid_recipients") + report.rejected_count,
+    )
+    logger.info(
+        "Campaign %s: imported %d numbers, %d duplicates, %d rejected lines",
+        campaign.pk,
+        report.added,
+        report.duplicates,
+        report.rejected_count,
+    )
+    return report
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _lines(source: Source, report: ImportReport) -> Iterator[str]:
+    """Text lines of ``source``, one item per source line, line endings kept (csv wants them).
+
+    Bytes are decoded line by line, so one line that is not UTF-8 is rejected on its own instead
+    of failing the file (an empty line takes its place to keep line numbers right); a byte order
+    mark at the start is dropped.
+    """
+    items: Iterable[Any]
+    if isinstance(source, str):
+        items = io.StringIO(source, newline=None)
+    elif isinstance(source, bytes):
+        items = io.BytesIO(source)
+    else:
+        items = source
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, bytes):
+            try:
+                text = item.decode("utf-8")
+            except UnicodeDecodeError:
+                report.reject(number, item.decode("utf-8", "replace").strip(), "not UTF-8 text")
+                text = "\n"
+        else:
+            text = str(item)
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        yield text
+
+
+def _text_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    for number, line in enumerate(lines, start=1):
+        for piece in _TEXT_SEPARATORS.split(line):
+            piece = piece.strip()
+            if piece:
+                yield number, piece, ""
+
+
+def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, str, str]]:
+    skipped = 0
+    first = None
+    for line in lines:
+        if line.strip():
+            first = line
+            break
+        skipped += 1
+    if first is None:
+        return
+    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    if "\t" in first and delimiter not in first:
+        delimiter = "\t"
+    reader = csv.reader(_chain(first, lines), delimiter=delimiter)
+    row = next(reader)
+    if _looks_like_header(row):
+        phone_col, name_col = _columns(row, named=True)
+    else:
+        phone_col, name_col = _columns(row)
+        yield from _csv_row(skipped + reader.line_num, row, phone_col, name_col)
+    for row in reader:
+        yield from _csv_row(skipped + reader.line_num, row, phone_col, name_col)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _csv_row(
+    number: int, row: list[str], phone_col: int, name_col: int | None
+) -> Iterator[tuple[int, str, str]]:
+    if not any(cell.strip() for cell in row):
+        return
+    phone = row[phone_col].strip() if phone_col < len(row) else ""
+    name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
+    yield number, phone or ";".join(row), name[:_NAME_MAX]
+
+
+def _columns(header: list[str], *, named: bool = False) -> tuple[int, int | None]:
+    """(phone column, name column): from the header's names, else the first and second."""
+    cells = [cell.strip().lower().lstrip("\ufeff") for cell in header]
+    if named:
+        phone = next((i for i, c in enumerate(cells) if any(h in c for h in _PHONE_HEADERS)), 0)
+        name = next(
+            (i for i, c in enumerate(cells) if i != phone and any(h in c for h in _NAME_HEADERS)),
+            None,
+        )
+        if name is None and len(cells) == 2:
+            name = 1 - phone
+        return phone, name
+    return 0, (1 if len(cells) > 1 else None)
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    """A first row that names a known column, or has no digit at all, is a header."""
+    cells = [cell.strip().lower() for cell in row]
+    known = any(h in c for c in cells for h in (*_PHONE_HEADERS, *_NAME_HEADERS))
+    return known or not any(ch.isdigit() for c in cells for ch in c)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def _import_chunk(
+    chunk: list[tuple[int, str, str]],
+    inserter: _Inserter,
+    report: ImportReport,
+    region: str | None,
+) -> None:
+    verdicts = normalize_many((raw for _, raw, _ in chunk), region)
+    numbers: list[str] = []
+    names: list[str] = []
+    for (line, raw, name), verdict in zip(chunk, verdicts, strict=True):
+        if not verdict.valid:
+            report.reject(line, raw, verdict.reason)
+        elif verdict.duplicate:
+            report.duplicates += 1
+        else:
+            numbers.append(verdict.number)
+            names.append(name)
+    added = inserter.insert(numbers, names)
+    report.added += added
+    report.duplicates += len(numbers) - added
+
+
+class _Inserter:
+    """Inserts pending messages of one campaign, skipping numbers it already has.
+
+    PostgreSQL gets one ``INSERT … SELECT FROM unnest(…)`` per chunk and SQLite one prepared
+    ``INSERT … ON CONFLICT DO NOTHING`` run over the chunk; both report how many rows went in
+    and build no model instances. Other databases use ``bulk_create(ignore_conflicts=True)``.
+    The constant columns come from a template message, so every default of the model is honoured
+    without being listed here.
+    """
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.db = router.db_for_write(Message)
+        self.connection = connections[self.db]
+        self.vendor = self.connection.vendor
+        self.columns: list[str] = []
+        self.constants: list[tuple[str, Any]] = []  # (db type, value) of the other columns
+        template = Message(campaign_id=campaign.pk, status=Status.PENDING)
+        quote = self.connection.ops.quote_name
+        varying = [Message._meta.get_field("recipient"), Message._meta.get_field("recipient_name")]
+        for model_field in Message._meta.concrete_fields:
+            if model_field.primary_key or model_field in varying:
+                continue
+            self.columns.append(quote(str(model_field.column)))
+            value = model_field.pre_save(template, add=True)
+            self.constants.append(
+                (
+                    str(model_field.db_type(self.connection)),
+                    model_field.get_db_prep_save(value, self.connection),
+                )
+            )
+        self.columns += [quote(str(f.column)) for f in varying]
+        self.table = quote(Message._meta.db_table)
+
+    def insert(self, numbers: list[str], names: list[str]) -> int:
+        if not numbers:
+            return 0
+        if self.vendor == "postgresql":
+            return self._insert_unnest(numbers, names)
+        if self.vendor == "sqlite":
+            return self._insert_many(numbers, names)
+        return self._insert_bulk(numbers, names)
+
+    def _insert_unnest(self, numbers: list[str], names: list[str]) -> int:
+        selects = [f"CAST(%s AS {db_type})" for db_type, _ in self.constants]
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608 - names from _meta, values bound
+            f"SELECT {', '.join(selects)}, r.number, r.name "
+            "FROM unnest(%s::text[], %s::text[]) AS r(number, name) ON CONFLICT DO NOTHING"
+        )
+        params = [value for _, value in self.constants]
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [*params, numbers, names])
+            return int(cursor.rowcount)
+
+    def _insert_many(self, numbers: list[str], names: list[str]) -> int:
+        placeholders = ", ".join(["%s"] * len(self.columns))
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608 - names from _meta, values bound
+            f"VALUES ({placeholders}) ON CONFLICT DO NOTHING"
+        )
+        constants = tuple(value for _, value in self.constants)
+        with self.connection.cursor() as cursor:
+            cursor.executemany(
+                sql,
+                [(*constants, number, name) for number, name in zip(numbers, names, strict=True)],
+            )
+            return int(cursor.rowcount)
+
+    def _insert_bulk(self, numbers: list[str], names: list[str]) -> int:
+        # bulk_create(ignore_conflicts=True) cannot say how many rows it inserted; count around it
+        # inside one transaction so a concurrent import cannot blur the numbers.
+        messages = self.campaign.messages.using(self.db)
+        now = timezone.now()
+        with transaction.atomic(using=self.db):
+            before = messages.count()
+            Message.objects.using(self.db).bulk_create(
+                [
+                    Message(
+                        campaign_id=self.campaign.pk,
+                        recipient=number,
+                        recipient_name=name,
+                        status=Status.PENDING,
+                        created_at=now,
+                    )
+                    for number, name in zip(numbers, names, strict=True)
+                ],
+                ignore_conflicts=True,
+            )
+            return messages.count() - before

@@ -1,0 +1,137 @@
+"""Recipient imports: what is added, what is a duplicate, what is rejected and why."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from django_letsads.importing import MAX_REPORTED_REJECTS, import_recipients
+from django_letsads.models import Campaign, Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign() -> Campaign:
+    return Campaign.objects.create(name="Spring sale", sender="Shop", text="Hello")
+
+
+def recipients(campaign: Campaign) -> dict[str, str]:
+    return dict(campaign.messages.values_list("recipient", "recipient_name"))
+
+
+def test_pasted_numbers_one_per_line_or_comma_separated(campaign):
+    report = import_recipients(
+        campaign, "+380 (50) 123-45-67\n0671234567, 380931234567;380661234567\n\n"
+    )
+
+    assert report.added == 4
+    assert report.duplicates == 0
+    assert report.rejected_count == 0
+    assert set(recipients(campaign)) == {
+        "380501234567",
+        "380671234567",
+        "380931234567",
+        "380661234567",
+    }
+    assert set(campaign.messages.values_list("status", flat=True)) == {Message.Status.PENDING}
+
+
+def test_bad_lines_are_reported_with_reasons_and_never_cost_a_good_one(campaign):
+    report = import_recipients(campaign, "380501234567\nhello\n12\n0501234567\n380671234567\n")
+
+    assert report.added == 2
+    assert report.duplicates == 1  # 0501234567 is 380501234567 again
+    assert [(r.line, r.text) for r in report.rejected] == [(2, "hello"), (3, "12")]
+    assert report.rejected[0].reason == "contains characters other than digits"
+    assert report.rejected[1].reason
+    assert report.total == 5
+
+
+def test_numbers_the_campaign_already_has_are_duplicates(campaign):
+    import_recipients(campaign, "380501234567\n380671234567")
+
+    report = import_recipients(campaign, "380671234567\n380931234567")
+
+    assert (report.added, report.duplicates) == (1, 1)
+    assert campaign.messages.count() == 3
+
+
+def test_duplicates_are_found_across_chunks(campaign):
+    numbers = ["380501234567", "380671234567", "380501234567", "380931234567", "380671234567"]
+
+    report = import_recipients(campaign, numbers, chunk_size=2)
+
+    assert (report.added, report.duplicates) == (3, 2)
+
+
+def test_campaign_keeps_running_totals_of_what_imports_left_out(campaign):
+    import_recipients(campaign, "380501234567\n380501234567\nnope")
+    import_recipients(campaign, "380501234567\nstill nope")
+
+    campaign.refresh_from_db()
+    assert campaign.duplicate_recipients == 2
+    assert campaign.invalid_recipients == 2
+
+
+def test_csv_with_bom_semicolons_and_a_header(campaign):
+    data = "\ufeffІм'я;Телефон\nОлена;+380501234567\nPetro;067 123 45 67\n;\nBad;abc\n".encode()
+
+    report = import_recipients(campaign, io.BytesIO(data), kind="csv")
+
+    assert recipients(campaign) == {"380501234567": "Олена", "380671234567": "Petro"}
+    assert report.added == 2
+    assert [(r.line, r.text) for r in report.rejected] == [(5, "abc")]
+
+
+def test_csv_without_header_takes_phone_then_name(campaign):
+    data = b'380501234567,Olena\r\n380671234567,"Petro, Jr."\r\n'
+
+    report = import_recipients(campaign, io.BytesIO(data), kind="csv")
+
+    assert report.added == 2
+    assert recipients(campaign) == {"380501234567": "Olena", "380671234567": "Petro, Jr."}
+
+
+def test_csv_header_names_choose_the_columns(campaign):
+    data = "id,name,phone number\n1,Olena,380501234567\n2,Petro,0671234567\n"
+
+    import_recipients(campaign, data, kind="csv")
+
+    assert recipients(campaign) == {"380501234567": "Olena", "380671234567": "Petro"}
+
+
+def test_a_line_that_is_not_utf8_is_rejected_alone(campaign):
+    data = "380501234567;Olena\n".encode() + "380671234567;Петро\n".encode("cp1251")
+    data += b"380931234567;Ivan\n"
+
+    report = import_recipients(campaign, io.BytesIO(data), kind="csv")
+
+    assert set(recipients(campaign)) == {"380501234567", "380931234567"}
+    assert [(r.line, r.reason) for r in report.rejected] == [(2, "not UTF-8 text")]
+
+
+def test_report_keeps_a_bounded_list_of_rejected_lines(campaign):
+    report = import_recipients(campaign, (f"bad{i}" for i in range(MAX_REPORTED_REJECTS + 5)))
+
+    assert report.rejected_count == MAX_REPORTED_REJECTS + 5
+    assert len(report.rejected) == MAX_REPORTED_REJECTS
+
+
+def test_empty_sources_import_nothing(campaign):
+    assert import_recipients(campaign, "").total == 0
+    assert import_recipients(campaign, b"\n\n", kind="csv").total == 0
+
+
+def test_a_hundred_thousand_lines_import_in_seconds(campaign):
+    lines = (f"38050{n:07d}\n" for n in range(100_000))
+    started = time.perf_counter()
+
+    report = import_recipients(campaign, lines)
+
+    elapsed = time.perf_counter() - started
+    assert report.added == 100_000
+    assert campaign.messages.count() == 100_000
+    assert elapsed < 15, f"100,000 lines took {elapsed:.1f} s"
