@@ -56,15 +56,17 @@ if os.environ.get("LETSADS_TEST_DB") == "postgres":
             "USER": os.environ.get("PGUSER", "postgres"),
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
-            "TEST": {"NAME": os.environ.get("LETSADS_TEST_PG_NAME", "test_letsads")},
+            # One test database per run, so parallel runs on one machine never share one.
+            "TEST": {"NAME": f"test_letsads_{os.getpid()}"},
         }
     }
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(BASE_DIR / "test.sqlite3"),
-            "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
+            # Worker processes started by tests point at the test database through this variable.
+            "NAME": os.environ.get("LETSADS_TEST_SQLITE_NAME", str(BASE_DIR / "test.sqlite3")),
+            "TEST": {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")},
             # IMMEDIATE makes every transaction take the write lock at BEGIN, so two worker
             # processes never deadlock on a read-then-write transaction.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
@@ -78,11 +80,13 @@ LANGUAGES = [("en", "English"), ("uk", "Українська"), ("ru", "Русс
 SMS_BACKEND = "django_letsads.backends.locmem.SmsBackend"
 LETSADS = {
     "LOGIN": "380501234567",
-    "PASSWORD": "p1a2s3s4-test-secret",
+    "PASSWORD": os.environ.get("LETSADS_PASSWORD", "p1a2s3s4-test-secret"),
     "SENDER": "Test",
-    # Nothing in the test suite may reach the real gateway; fixtures point this at the simulator.
-    "API_URL": "http://127.0.0.1:9/",
-    "TIMEOUT": 5,
+    # Nothing in the test suite may reach the real gateway; fixtures point this at the simulator
+    # (worker processes started by tests get its address through the environment).
+    "API_URL": os.environ.get("LETSADS_API_URL", "http://127.0.0.1:9/"),
+    "TIMEOUT": float(os.environ.get("LETSADS_TIMEOUT", "5")),
+    "CLAIM_LEASE": int(os.environ.get("LETSADS_CLAIM_LEASE", "600")),
 }
 
 LOGGING_CONFIG = None

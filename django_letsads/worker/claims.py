@@ -78,12 +78,14 @@ def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claime
         Message.objects.filter(id__in=ids, status=Status.PENDING).update(
             status=Status.SENDING, claimed_at=now, claim_token=token
         )
-        record_events(None, Status.PENDING, Status.SENDING, claim_token=token, when=now)
+        # Select by these ids *and* the token: a round claims several times under one token, and
+        # rows of its earlier claims that are still in flight must not be handed out again.
         rows = list(
-            Message.objects.filter(claim_token=token, status=Status.SENDING)
+            Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
             .order_by("id")
             .values_list("id", "recipient", "campaign_id", "sender", "text")
         )
+        record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
         campaigns = {
             pk: (sender, text)
             for pk, sender, text in Campaign.objects.filter(

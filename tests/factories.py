@@ -1,0 +1,87 @@
+"""Small builders shared by the worker, reliability and benchmark tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from django_letsads.models import Campaign, Message
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def numbers(count: int, start: int = 0, prefix: str = "38050") -> list[str]:
+    """Distinct valid-looking Ukrainian mobile numbers."""
+    return [f"{prefix}{start + i:07d}" for i in range(count)]
+
+
+def make_campaign(
+    recipients: list[str],
+    *,
+    text: str = "Sale: -20% & free delivery <today>",
+    sender: str = "Test",
+    state: str = Campaign.State.SENDING,
+    name: str = "Test campaign",
+) -> Campaign:
+    campaign = Campaign.objects.create(name=name, sender=sender, text=text, state=state)
+    Message.objects.bulk_create(
+        [
+            Message(campaign=campaign, recipient=r, status=Message.Status.PENDING)
+            for r in recipients
+        ],
+        batch_size=2000,
+    )
+    return campaign
+
+
+def make_outbox_messages(recipients: list[str], text: str = "Code 1234") -> list[Message]:
+    return Message.objects.bulk_create(
+        [
+            Message(recipient=r, sender="Test", text=text, status=Message.Status.PENDING)
+            for r in recipients
+        ]
+    )
+
+
+def worker_env(sim_url: str, password: str, **extra: str) -> dict[str, str]:
+    """Environment for a worker process that uses the test database and the simulator."""
+    env = dict(os.environ)
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "postgresql":
+        env["LETSADS_TEST_DB"] = "postgres"
+        env["LETSADS_TEST_PG_NAME"] = name
+    else:
+        env["LETSADS_TEST_SQLITE_NAME"] = name
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        LETSADS_API_URL=sim_url,
+        LETSADS_PASSWORD=password,
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def start_worker(
+    command: str, env: dict[str, str], *args: str, **popen: Any
+) -> subprocess.Popen[str]:
+    """Start ``manage.py <command>`` for the test project in its own process."""
+    code = (
+        "import sys, django; django.setup(); "
+        "from django.core.management import call_command; "
+        f"call_command({command!r}, *sys.argv[1:])"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **popen,
+    )
