@@ -56,12 +56,13 @@ class Answer:
     error: LetsAdsError | None = None
 
 
-def claim_due(limit: int, lease: int, *, now: datetime | None = None) -> list[Due]:
-    """Take up to ``limit`` due polls and move them ``lease`` seconds ahead so others skip them."""
-    now = now or timezone.now()
+def claim_due(limit: int, lease: int, *, due_by: datetime | None = None) -> list[Due]:
+    """Take up to ``limit`` polls due by ``due_by`` (default now) and move them ``lease`` seconds
+    ahead so other pollers skip them."""
+    now = timezone.now()
     with transaction.atomic():
         qs = (
-            Message.objects.filter(next_poll_at__lte=now, status__in=POLLABLE_STATUSES)
+            Message.objects.filter(next_poll_at__lte=due_by or now, status__in=POLLABLE_STATUSES)
             .exclude(sms_id=None)
             .order_by("next_poll_at")
         )
@@ -211,6 +212,7 @@ class PollWorker:
         rate = RateLimiter(letsads_settings.RATE_LIMIT)
         lease = int(letsads_settings.TIMEOUT * (letsads_settings.CONNECT_RETRIES + 2) + 60)
         done = 0
+        started = timezone.now()
 
         def ask(due: Due) -> Answer:
             if self.stop_event.is_set() or report.stop_error is not None:
@@ -227,7 +229,9 @@ class PollWorker:
                     size = self.chunk if self.limit is None else min(self.chunk, self.limit - done)
                     if size <= 0:
                         break
-                    batch = retry_on_db_error(claim_due, size, lease)
+                    # Only what was due when the round began: a message re-scheduled by
+                    # this round waits for the next one, however short the schedule.
+                    batch = retry_on_db_error(claim_due, size, lease, due_by=started)
                     if not batch:
                         break
                     done += len(batch)
