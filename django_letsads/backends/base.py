@@ -118,19 +118,10 @@ class BaseSmsBackend:
             if not self.fail_silently:
                 raise
             failure = Outcome(Status.FAILED, error_code=exc.code, reason=exc.message)
-            results = [_result(item, failure) for item in checked]
-            return self._finish(message, results, exc)
+            delivery = BatchResult(dict.fromkeys((i.number for i in checked if i.valid), failure))
+            return self._finish(message, _results(checked, delivery), exc)
         delivery = self.deliver(prepared) if prepared.recipients else BatchResult()
-        results = []
-        for item in checked:
-            if not item.valid:
-                outcome = Outcome(Status.FAILED, error_code=item.error_code, reason=item.reason)
-            else:
-                outcome = delivery.outcomes.get(item.number) or Outcome(
-                    Status.UNKNOWN, error_code=NO_OUTCOME, reason="the backend reported nothing"
-                )
-            results.append(_result(item, outcome))
-        return self._finish(message, results, delivery.error)
+        return self._finish(message, _results(checked, delivery), delivery.error)
 
     def prepare(self, message: SmsMessage, checked: Sequence[NormalizedNumber]) -> PreparedMessage:
         """Validate text and sender (raising :class:`SmsValidationError`) and keep valid numbers."""
@@ -158,6 +149,20 @@ class BaseSmsBackend:
         if isinstance(error, AccountError) and not self.fail_silently:
             raise error
         return results
+
+
+def _results(checked: Sequence[NormalizedNumber], delivery: BatchResult) -> list[SmsResult]:
+    """One result per input: its own verdict if invalid, else the outcome of its number."""
+    results = []
+    for item in checked:
+        if not item.valid:
+            outcome = Outcome(Status.FAILED, error_code=item.error_code, reason=item.reason)
+        else:
+            outcome = delivery.outcomes.get(item.number) or Outcome(
+                Status.UNKNOWN, error_code=NO_OUTCOME, reason="the backend reported nothing"
+            )
+        results.append(_result(item, outcome))
+    return results
 
 
 def _result(item: NormalizedNumber, outcome: Outcome) -> SmsResult:
