@@ -198,15 +198,16 @@ class Simulator:
 
     def _close(self) -> None:
         server, thread = self._server, self._thread
-        self._server = self._thread = None
         if server is None:
             return
-        self._connections_before += server.connections_accepted
         server.shutdown()
         server.server_close()
         server.close_connections()
         if thread is not None:
             thread.join(timeout=5)
+        # Only now is the port refusing connections, so only now does ``is_down`` say so.
+        self._connections_before += server.connections_accepted
+        self._server = self._thread = None
 
     def _cancel_up_timer(self) -> None:
         if self._up_timer is not None:
