@@ -66,9 +66,12 @@ def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claime
         )
         per_source: list[list[int]] = []
         for campaign_id in sources:
-            qs = Message.objects.filter(status=Status.PENDING, campaign_id=campaign_id).order_by(
-                "id"
-            )
+            qs = Message.objects.filter(status=Status.PENDING)
+            if campaign_id is None:
+                qs = qs.filter(campaign__isnull=True)
+            else:
+                qs = qs.filter(campaign_id=campaign_id)
+            qs = qs.order_by("id")
             if _skip_locked():
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             per_source.append(list(qs.values_list("id", flat=True)[:limit]))

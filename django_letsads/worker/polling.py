@@ -78,7 +78,11 @@ def claim_due(limit: int, lease: int, *, due_by: datetime | None = None) -> list
             Message.objects.filter(id__in=[r[0] for r in rows]).update(
                 next_poll_at=now + timedelta(seconds=lease)
             )
-    return [Due(*row) for row in rows]
+    return [
+        Due(pk, sms_id, status, polls, failures, sent_at, campaign_id)
+        for pk, sms_id, status, polls, failures, sent_at, campaign_id in rows
+        if sms_id is not None
+    ]
 
 
 def next_poll(due: Due, poll_count: int, now: datetime) -> datetime | None:
