@@ -98,8 +98,14 @@ def _letsads_clear_outbox() -> None:
 
 
 @pytest.fixture
-def sms_outbox() -> list[Any]:
-    """``django_letsads.outbox``: the ``SmsMessage`` objects the locmem backend "sent" in this test."""
+def sms_outbox(request: pytest.FixtureRequest) -> list[Any]:
+    """``django_letsads.outbox``: the ``SmsMessage`` objects the locmem backend "sent" in this test.
+
+    Under pytest-django, ``SMS_BACKEND`` is the locmem backend for the test's duration.
+    """
     import django_letsads
 
+    if _uses_pytest_django(request):
+        settings = request.getfixturevalue("settings")
+        settings.SMS_BACKEND = "django_letsads.backends.locmem.SmsBackend"
     return django_letsads.outbox

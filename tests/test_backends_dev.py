@@ -135,3 +135,21 @@ def test_send_messages_counts_messages_accepted(sms_outbox):
     assert connection.send_messages(messages) == 2
     assert connection.send_messages([]) == 0
     assert [m.text for m in sms_outbox] == ["One", "Three"]
+
+
+def test_sms_outbox_fixture_switches_to_the_locmem_backend(sms_outbox, settings):
+    assert settings.SMS_BACKEND == "django_letsads.backends.locmem.SmsBackend"
+
+
+def test_the_django_test_runner_mixin_empties_the_outbox():
+    from django.test import SimpleTestCase
+
+    import django_letsads
+    from django_letsads.backends.locmem import LetsAdsTestMixin
+
+    class OrderTests(LetsAdsTestMixin, SimpleTestCase):
+        pass
+
+    django_letsads.outbox.append("left over")
+    OrderTests._pre_setup()
+    assert django_letsads.outbox == []
