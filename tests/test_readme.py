@@ -248,13 +248,23 @@ def test_every_status_and_status_code_is_documented() -> None:
         assert f"``{code}`` → *{status.value}*" in text
 
 
-def test_readme_renders_without_warnings() -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        README,
+        ROOT / "CHANGELOG.rst",
+        ROOT / "CONTRIBUTING.rst",
+        *sorted((ROOT / "docs").glob("*.rst")),
+    ],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_documents_render_without_warnings(path: Path) -> None:
     docutils_core = pytest.importorskip("docutils.core")
     import io
 
     warnings = io.StringIO()
     docutils_core.publish_doctree(
-        README_TEXT,
+        path.read_text(encoding="utf-8"),
         settings_overrides={"warning_stream": warnings, "report_level": 2, "halt_level": 5},
     )
     assert warnings.getvalue() == ""
