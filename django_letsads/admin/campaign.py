@@ -1,0 +1,237 @@
+"""The campaign admin: list with progress, a form with a live counter and recipient import.
+
+The list's counts come from :func:`campaigns.status_counts` for the page's campaigns only, in one
+aggregate query, whatever the number of campaigns and messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from django_letsads.admin import actions, display
+from django_letsads.admin.balance import account_balance
+from django_letsads.admin.forms import CampaignForm
+from django_letsads.campaigns import STARTABLE, status_counts
+from django_letsads.importing import ImportReport, import_recipients
+from django_letsads.models import Campaign
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Campaign]
+else:  # the classes are generic only in the stubs
+    _ModelAdmin = admin.ModelAdmin
+
+
+#: Rejected lines listed in the message after an import; the rest are counted.
+SHOWN_REJECTS = 20
+_COUNTS_ATTR = "_letsads_counts"
+
+
+class CampaignChangeList(ChangeList):
+    """Attaches each campaign's message counts to the page's objects with one query."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        page = list(self.result_list)
+        counts = status_counts(campaign.pk for campaign in page)
+        for campaign in page:
+            setattr(campaign, _COUNTS_ATTR, counts[campaign.pk])
+
+
+def counts_of(campaign: Campaign) -> dict[str, int]:
+    counts = getattr(campaign, _COUNTS_ATTR, None)
+    if counts is None:
+        counts = campaign.status_counts()
+        setattr(campaign, _COUNTS_ATTR, counts)
+    return dict(counts)
+
+
+class CampaignAdmin(_ModelAdmin):
+    form = CampaignForm
+    list_display = [
+        "name",
+        "state",
+        "sender",
+        "recipients",
+        "progress",
+        "rate",
+        "created_at",
+    ]
+    list_filter = ["state", "created_at"]
+    search_fields = ["name", "text"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "state",
+        "message_counts",
+        "excluded",
+        "pause_reason",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    actions = [
+        actions.send_campaigns,
+        actions.cancel_campaigns,
+        actions.resend_unknown_messages,
+        actions.poll_campaigns_now,
+        actions.resume_campaigns,
+    ]
+    change_list_template = "admin/django_letsads/campaign/change_list.html"
+
+    class Media:
+        css = {"all": ("django_letsads/admin.css",)}
+
+    # -- permissions ---------------------------------------------------------------------------
+
+    def has_send_campaign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_letsads.send_campaign")
+
+    # -- list ----------------------------------------------------------------------------------
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CampaignChangeList
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {"letsads_balance": account_balance(), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
+    @admin.display(description=gettext_lazy("recipients"))
+    def recipients(self, campaign: Campaign) -> int:
+        return display.total(counts_of(campaign))
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, campaign: Campaign) -> SafeString:
+        return display.progress_bar(counts_of(campaign))
+
+    @admin.display(description=gettext_lazy("delivery rate"))
+    def rate(self, campaign: Campaign) -> str:
+        return display.format_rate(counts_of(campaign))
+
+    # -- detail --------------------------------------------------------------------------------
+
+    @admin.display(description=gettext_lazy("messages"))
+    def message_counts(self, campaign: Campaign) -> SafeString:
+        if campaign.pk is None:
+            return format_html("{}", _("The counts appear once the campaign is saved."))
+        counts = counts_of(campaign)
+        return format_html(
+            "{}{}", display.progress_bar(counts), display.counts_table(campaign.pk, counts)
+        )
+
+    @admin.display(description=gettext_lazy("left out by imports"))
+    def excluded(self, campaign: Campaign) -> str:
+        return _("%(invalid)d invalid, %(duplicates)d duplicate numbers") % {
+            "invalid": campaign.invalid_recipients,
+            "duplicates": campaign.duplicate_recipients,
+        }
+
+    def is_editable(self, campaign: Campaign | None) -> bool:
+        return campaign is None or campaign.state in STARTABLE
+
+    def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
+        main = ["name", "sender", "text", "scheduled_at"]
+        status = ["state", "message_counts", "excluded", "pause_reason"]
+        times = ["created_by", "created_at", "started_at", "finished_at"]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": main})]
+        if self.is_editable(obj):
+            fieldsets.append(
+                (
+                    _("Add recipients"),
+                    {
+                        "fields": ["recipients_text", "recipients_file"],
+                        "description": _(
+                            "Invalid and duplicate numbers are left out and reported; the "
+                            "numbers the campaign already has are kept."
+                        ),
+                    },
+                )
+            )
+        if obj is not None:
+            fieldsets.append((_("Sending"), {"fields": status}))
+            fieldsets.append((_("Dates"), {"fields": times, "classes": ["collapse"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        if not self.is_editable(obj):
+            # A campaign that is sending or done keeps its text and sender: its messages are
+            # (being) sent with them.
+            fields += ["name", "sender", "text", "scheduled_at"]
+        return fields
+
+    def save_model(
+        self, request: HttpRequest, obj: Campaign, form: ModelForm[Campaign], change: bool
+    ) -> None:
+        if not change and obj.created_by_id is None and request.user.is_authenticated:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Campaign], formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        campaign = form.instance
+        if not self.is_editable(campaign):
+            return
+        pasted = form.cleaned_data.get("recipients_text") or ""
+        upload = form.cleaned_data.get("recipients_file")
+        if pasted.strip():
+            self._report(request, import_recipients(campaign, pasted), _("Pasted numbers"))
+        if upload is not None:
+            report = import_recipients(campaign, upload, kind="csv")
+            self._report(request, report, _("File “%(name)s”") % {"name": upload.name})
+
+    def _report(self, request: HttpRequest, report: ImportReport, source: str) -> None:
+        summary = _(
+            "%(source)s: %(added)s added, %(duplicates)s duplicates, %(rejected)s rejected."
+        )
+        level = messages.WARNING if report.rejected_count else messages.SUCCESS
+        lines = format_html_join(
+            "",
+            "<br>{}",
+            (
+                (
+                    _("Line %(line)d “%(text)s”: %(reason)s")
+                    % {
+                        "line": r.line,
+                        "text": r.text,
+                        "reason": display.translate_reason(r.reason),
+                    },
+                )
+                for r in report.rejected[:SHOWN_REJECTS]
+            ),
+        )
+        more = report.rejected_count - min(len(report.rejected), SHOWN_REJECTS)
+        tail = (
+            ngettext("and %(count)d more rejected line", "and %(count)d more rejected lines", more)
+            % {"count": more}
+            if more
+            else ""
+        )
+        self.message_user(
+            request,
+            format_html(
+                "{}{}{}",
+                summary
+                % {
+                    "source": source,
+                    "added": report.added,
+                    "duplicates": report.duplicates,
+                    "rejected": report.rejected_count,
+                },
+                lines,
+                format_html("<br>{}", tail) if tail else "",
+            ),
+            level,
+        )

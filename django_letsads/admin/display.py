@@ -1,0 +1,145 @@
+"""HTML pieces of the campaign pages: the progress bar, the counts table and translated reasons.
+
+Kept apart from the ``ModelAdmin`` classes so that both the list and the detail page (and the
+confirmation pages) render counts the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from django_letsads.status import Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+@dataclass(frozen=True)
+class Part:
+    """One segment of the progress bar: the statuses it adds up, its label and its colour."""
+
+    key: str
+    statuses: tuple[Status, ...]
+    label: StrOrPromise
+    color: str
+
+
+#: The bar's segments, in the order a message goes through them.
+PARTS = (
+    Part("pending", (Status.PENDING,), gettext_lazy("pending"), "#b8c2cc"),
+    Part("sending", (Status.SENDING,), gettext_lazy("in flight"), "#79aec8"),
+    Part("accepted", (Status.QUEUED, Status.SENT), gettext_lazy("queued/sent"), "#417690"),
+    Part("delivered", (Status.DELIVERED,), gettext_lazy("delivered"), "#3c9a4a"),
+    Part("undelivered", (Status.UNDELIVERED,), gettext_lazy("undelivered"), "#d48a1b"),
+    Part("failed", (Status.FAILED,), gettext_lazy("failed"), "#ba2121"),
+    Part("unknown", (Status.UNKNOWN,), gettext_lazy("unknown"), "#8e44ad"),
+    Part("expired", (Status.EXPIRED,), gettext_lazy("expired"), "#7f6a4d"),
+    Part("cancelled", (Status.CANCELLED,), pgettext_lazy("messages", "cancelled"), "#666666"),
+)
+
+#: Statuses of messages the gateway accepted: what a delivery rate is measured against.
+ACCEPTED = (Status.QUEUED, Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED)
+
+
+def total(counts: dict[str, int]) -> int:
+    return sum(counts.values())
+
+
+def delivery_rate(counts: dict[str, int]) -> float | None:
+    """Delivered messages per message the gateway accepted, or None before any was accepted."""
+    accepted = sum(counts.get(s, 0) for s in ACCEPTED)
+    return counts.get(Status.DELIVERED, 0) / accepted if accepted else None
+
+
+def format_rate(counts: dict[str, int]) -> str:
+    rate = delivery_rate(counts)
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def progress_bar(counts: dict[str, int]) -> SafeString:
+    """A stacked bar of the parts, with the non-zero counts written under it."""
+    whole = total(counts)
+    if not whole:
+        return format_html('<span class="letsads-empty">{}</span>', _("no recipients"))
+    sums = [(part, sum(counts.get(s, 0) for s in part.statuses)) for part in PARTS]
+    shown = [(part, n) for part, n in sums if n]
+    bar = format_html_join(
+        "",
+        '<span class="letsads-part letsads-{}" style="width:{}%;background:{}" title="{}: {}"></span>',
+        ((p.key, f"{100 * n / whole:.3f}", p.color, p.label, n) for p, n in shown),
+    )
+    legend = format_html_join(
+        " · ",
+        '<span class="letsads-count" data-status="{}"><i style="background:{}"></i>{} {}</span>',
+        ((p.key, p.color, n, p.label) for p, n in shown),
+    )
+    return format_html(
+        '<div class="letsads-progress" data-total="{}">'
+        '<div class="letsads-bar">{}</div><div class="letsads-legend">{}</div></div>',
+        whole,
+        bar,
+        legend,
+    )
+
+
+def counts_table(campaign_id: int, counts: dict[str, int]) -> SafeString:
+    """Counts per status, each a link to the campaign's messages in that status."""
+    url = reverse("admin:django_letsads_message_changelist")
+    base = f"{url}?campaign__id__exact={campaign_id}"
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td><a href="{}&amp;status__exact={}">{}</a></td></tr>',
+        ((status.label, base, status.value, counts.get(status.value, 0)) for status in Status),
+    )
+    return format_html(
+        '<table class="letsads-counts"><tbody>{}'
+        '<tr><th scope="row">{}</th><td><a href="{}">{}</a></td></tr>'
+        '<tr><th scope="row">{}</th><td>{}</td></tr></tbody></table>',
+        rows,
+        _("All messages"),
+        base,
+        total(counts),
+        _("Delivery rate"),
+        format_rate(counts),
+    )
+
+
+_REASONS = {
+    "empty": gettext_lazy("empty"),
+    "too short": gettext_lazy("too short"),
+    "too long": gettext_lazy("too long"),
+    "wrong number of digits": gettext_lazy("wrong number of digits"),
+    "unknown country code": gettext_lazy("unknown country code"),
+    "a local number without its area code": gettext_lazy("a local number without its area code"),
+    "contains characters other than digits": gettext_lazy("contains characters other than digits"),
+    "not UTF-8 text": gettext_lazy("not UTF-8 text"),
+}
+_COUNTRY = re.compile(r"not a valid number for country code \+(\d+)")
+_NATIONAL = re.compile(r"(.*) \(read as a national number of ([A-Z]{2})\)")
+
+
+def translate_reason(reason: str) -> str:
+    """The reason a number was rejected, in the active language when it is one we know.
+
+    ``phones`` and ``importing`` give reasons in English (they also end up in logs); the admin
+    shows them translated.
+    """
+    national = _NATIONAL.fullmatch(reason)
+    if national:
+        return _("%(reason)s (read as a national number of %(region)s)") % {
+            "reason": translate_reason(national.group(1)),
+            "region": national.group(2),
+        }
+    country = _COUNTRY.fullmatch(reason)
+    if country:
+        return _("not a valid number for country code +%(code)s") % {"code": country.group(1)}
+    known = _REASONS.get(reason)
+    return str(known) if known is not None else reason

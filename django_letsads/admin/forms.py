@@ -1,0 +1,116 @@
+"""The campaign form: a text field with a live counter, sender checks and recipient import fields.
+
+Validation calls the same rule modules as the backends (:mod:`django_letsads.text`,
+:mod:`django_letsads.senders`); the counter's JavaScript gets its tables from
+:func:`django_letsads.text.export_rules`, rendered into the page, so the rules exist once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from django_letsads import senders, text
+from django_letsads.exceptions import InvalidSenderError, InvalidTextError
+from django_letsads.models import Campaign
+
+if TYPE_CHECKING:
+    _ModelForm = forms.ModelForm[Campaign]
+else:  # the classes are generic only in the stubs
+    _ModelForm = forms.ModelForm
+
+
+class SmsTextWidget(forms.Textarea):
+    """A textarea followed by the live counter; the rules and labels travel as JSON."""
+
+    template_name = "django_letsads/widgets/sms_text.html"
+
+    class Media:
+        js = ("django_letsads/sms_counter.js",)
+        css = {"all": ("django_letsads/admin.css",)}
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["counter"] = {
+            "rules": text.export_rules(),
+            "labels": {
+                "summary": _(
+                    "{length} characters · {encoding} · segments: {segments} · "
+                    "{remaining} left in this segment"
+                ),
+                "over": _("Too long: {length} characters; the limit in {encoding} is {limit}."),
+                "empty": _("Type the text: the counter shows its length and segments."),
+            },
+        }
+        return context
+
+
+class CampaignForm(_ModelForm):
+    """The model fields plus two ways to add recipients; the import runs after the save."""
+
+    recipients_text = forms.CharField(
+        label=gettext_lazy("Paste numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 40, "class": "vLargeTextField"}),
+        help_text=gettext_lazy("One number per line, or several separated by commas."),
+    )
+    recipients_file = forms.FileField(
+        label=gettext_lazy("Upload a CSV file"),
+        required=False,
+        help_text=gettext_lazy(
+            "A phone column and an optional name column, separated by ',' or ';', in UTF-8. "
+            "A header row (phone, name) is recognised."
+        ),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "sender", "text", "scheduled_at"]
+        widgets = {"text": SmsTextWidget(attrs={"rows": 6, "cols": 60})}
+
+    def clean_text(self) -> str:
+        # Browsers submit line breaks as CRLF; the counter (and the phone) count one character.
+        value = str(self.cleaned_data.get("text") or "").replace("\r\n", "\n")
+        try:
+            text.validate_text(value)
+        except InvalidTextError as exc:
+            raise forms.ValidationError(_text_error(exc, value), code=exc.code) from None
+        return value
+
+    def clean_sender(self) -> str:
+        value = str(self.cleaned_data.get("sender") or "")
+        try:
+            return senders.validate_sender(value)
+        except InvalidSenderError:
+            raise forms.ValidationError(
+                _(
+                    "The sender must be a name of up to %(letters)d Latin letters and digits "
+                    "(with at least one letter), or a number of up to %(digits)d digits."
+                )
+                % {"letters": senders.MAX_ALPHANUMERIC, "digits": senders.MAX_NUMERIC},
+                code="INVALID_SENDER",
+            ) from None
+
+
+def _text_error(exc: InvalidTextError, value: str) -> str:
+    if exc.code == "NO_MESSAGE":
+        return _("Enter the text of the message.")
+    if exc.code == "MESSAGE_TOO_LONG":
+        info = text.analyze(value)
+        return _(
+            "The text is %(length)d characters long in %(encoding)s; the limit is %(limit)d."
+        ) % {
+            "length": info.length,
+            "encoding": info.encoding,
+            "limit": info.limit,
+        }
+    positions = ", ".join(
+        f"U+{ord(ch):04X} ({position + 1})"
+        for position, ch in text.xml_illegal_characters(value)[:5]
+    )
+    return _("The text contains characters that cannot be sent: %(characters)s.") % {
+        "characters": positions
+    }

@@ -1,0 +1,123 @@
+"""The read-only message admin: what happened to each text, with its status history.
+
+Messages change only through the worker and the campaign services, never by hand, so the admin
+shows them and offers the two safe actions (resend unknown, poll now).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from django_letsads.admin import actions
+from django_letsads.exceptions import InvalidRecipientError
+from django_letsads.models import Message, StatusEvent
+from django_letsads.phones import normalize
+
+if TYPE_CHECKING:
+    _Inline = admin.TabularInline[StatusEvent, Message]
+    _ModelAdmin = admin.ModelAdmin[Message]
+else:  # the classes are generic only in the stubs
+    _Inline = admin.TabularInline
+    _ModelAdmin = admin.ModelAdmin
+
+
+class StatusEventInline(_Inline):
+    model = StatusEvent
+    fields = ["created_at", "old_status", "new_status", "code", "note"]
+    readonly_fields = ["created_at", "old_status", "new_status", "code", "note"]
+    extra = 0
+    can_delete = False
+    ordering = ["id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MessageAdmin(_ModelAdmin):
+    list_display = [
+        "recipient",
+        "recipient_name",
+        "campaign",
+        "status",
+        "gateway_status",
+        "error_code",
+        "sms_id",
+        "created_at",
+        "sent_at",
+        "final_at",
+    ]
+    list_filter = ["status", "campaign", "created_at"]
+    list_select_related = ["campaign"]
+    search_fields = ["recipient", "=sms_id"]
+    # Counting a million rows twice per page is the slow part of a big list.
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["campaign", "recipient", "recipient_name", "effective_sender"]}),
+        (None, {"fields": ["effective_text"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "status",
+                    "sms_id",
+                    "gateway_status",
+                    "error_code",
+                    "error_message",
+                    "created_at",
+                    "claimed_at",
+                    "sent_at",
+                    "final_at",
+                    "next_poll_at",
+                    "poll_count",
+                    "poll_failures",
+                ]
+            },
+        ),
+    ]
+    inlines = [StatusEventInline]
+    actions = [actions.resend_unknown_messages, actions.poll_campaigns_now]
+
+    @admin.display(description=Message._meta.get_field("sender").verbose_name)
+    def effective_sender(self, message: Message) -> str:
+        return message.effective_sender
+
+    @admin.display(description=Message._meta.get_field("text").verbose_name)
+    def effective_text(self, message: Message) -> str:
+        return message.effective_text
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Message | None = None) -> list[str]:
+        return [str(f) for _, options in self.fieldsets for f in options["fields"]]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("campaign")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Message], search_term: str
+    ) -> tuple[QuerySet[Message], bool]:
+        # People search by the number as they write it ("+380 50 …"); rows hold digits. The
+        # plain search still runs, so an sms_id that happens to look like a number is found too.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            number = normalize(search_term)
+        except InvalidRecipientError:
+            return results, may_have_duplicates
+        return results | queryset.filter(recipient=number), may_have_duplicates
+
+    def has_send_campaign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(actions.PERMISSION)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
