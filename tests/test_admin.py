@@ -381,3 +381,38 @@ def letsads_simulator_login() -> str:
     from django.conf import settings
 
     return str(settings.LETSADS["LOGIN"])
+
+
+# -- translations -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uk", ["Надіслати кампанію", "у черзі", "Баланс рахунку", "Частка доставлених"]),
+        ("ru", ["Отправить кампанию", "в очереди", "Баланс счёта", "Доля доставленных"]),
+    ],
+)
+def test_campaign_list_is_translated(superuser_client, letsads_simulator, language, expected):
+    make_campaign(numbers(2))
+
+    page = superuser_client.get(reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE=language)
+
+    content = page.content.decode()
+    for phrase in expected:
+        assert phrase in content
+
+
+def test_send_confirmation_works_in_ukrainian(superuser_client):
+    campaign = draft(2)
+
+    response = superuser_client.post(
+        reverse(CHANGELIST),
+        {"action": "send_campaigns", "_selected_action": [campaign.pk]},
+        HTTP_ACCEPT_LANGUAGE="uk",
+    )
+
+    page = response.content.decode()
+    for phrase in ["Надіслати кампанії?", "Сегментів у повідомленні", "Так, надіслати"]:
+        assert phrase in page
+    assert "Не вдалося отримати баланс рахунку" in page
