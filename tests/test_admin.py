@@ -389,7 +389,7 @@ def letsads_simulator_login() -> str:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("uk", ["Надіслати кампанію", "у черзі", "Баланс рахунку", "Частка доставлених"]),
+        ("uk", ["Надіслати кампанію", "у черзі", "Баланс рахунку", "Частка доставлених"]),  # noqa: RUF001
         ("ru", ["Отправить кампанию", "в очереди", "Баланс счёта", "Доля доставленных"]),
     ],
 )
@@ -413,6 +413,6 @@ def test_send_confirmation_works_in_ukrainian(superuser_client):
     )
 
     page = response.content.decode()
-    for phrase in ["Надіслати кампанії?", "Сегментів у повідомленні", "Так, надіслати"]:
+    for phrase in ["Надіслати кампанії?", "Сегментів у повідомленні", "Так, надіслати"]:  # noqa: RUF001
         assert phrase in page
-    assert "Не вдалося отримати баланс рахунку" in page
+    assert "Не вдалося отримати баланс рахунку" in page  # noqa: RUF001
