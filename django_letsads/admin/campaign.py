@@ -67,7 +67,6 @@ class CampaignAdmin(_ModelAdmin):
     ]
     list_filter = ["state", "created_at"]
     search_fields = ["name", "text"]
-    date_hierarchy = "created_at"
     readonly_fields = [
         "state",
         "message_counts",
