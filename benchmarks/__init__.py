@@ -1,0 +1,1 @@
+"""Benchmarks of django-letsads: ``python -m benchmarks --help``."""

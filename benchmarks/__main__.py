@@ -1,0 +1,154 @@
+"""``python -m benchmarks [--quick] [--db sqlite|postgres|both] [--case NAME ...] [--check]``.
+
+Prints the machine, a table of every figure (goals marked met or NOT MET) and one JSON line per
+case. ``--quick`` runs a tenth of the sizes (CI runs it to keep the suite working and does not
+judge its timings); ``--check`` exits non-zero when a goal is not met. With ``--db both`` each
+database runs in a process of its own, since Django connects to one per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.harness import RESULT_PREFIX, ROOT, SIM_PASSWORD, Bench, Result, machine, table
+
+#: Case name → the databases it runs on in a full run (a quick run takes every case everywhere).
+CASES = {
+    "send": ("postgres", "sqlite"),
+    "poll": ("postgres", "sqlite"),
+    "scale": ("postgres",),
+    "admin": ("postgres",),
+}
+MODULES = {"send": "send", "poll": "poll", "scale": "scale", "admin": "admin_list"}
+PG_NAME = "letsads_bench"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--case", action="append", choices=list(CASES), help="repeatable")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is not met")
+    return parser
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=os.environ.get("PGPORT", "5432"),
+        user=os.environ.get("PGUSER", "postgres"),
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql)
+
+
+def run_one_db(db: str, quick: bool, cases: list[str], *, child: bool = False) -> list[Result]:
+    """Create the database, migrate, run the cases in this process, drop the database."""
+    workdir = Path(tempfile.mkdtemp(prefix="letsads-bench-"))
+    env = {
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "LETSADS_BENCH_DB": db,
+        "LETSADS_BENCH_SQLITE": str(workdir / "bench.sqlite3"),
+        "LETSADS_BENCH_PG_NAME": PG_NAME,
+        "LETSADS_PASSWORD": SIM_PASSWORD,
+        "LETSADS_TIMEOUT": "30",
+        "PYTHONPATH": str(ROOT),
+    }
+    os.environ.update(env)
+    if db == "postgres":
+        _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+        _pg_admin(f"CREATE DATABASE {PG_NAME}")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    bench = Bench(db, quick, dict(os.environ))
+    results = []
+    try:
+        for name in cases:
+            if not quick and db not in CASES[name]:
+                continue
+            module = importlib.import_module(f"benchmarks.{MODULES[name]}")
+            started = time.monotonic()
+            result: Result = module.run(bench)
+            result.figures["case_s"] = round(time.monotonic() - started, 1)
+            sys.stderr.write(f"{name} on {db}: {result.figures['case_s']} s\n")
+            if child:
+                print(RESULT_PREFIX + result.as_json(), flush=True)
+            results.append(result)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if db == "postgres":
+            _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+        for path in workdir.iterdir():
+            path.unlink()
+        workdir.rmdir()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    cases = args.case or list(CASES)
+    dbs = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+    started = time.monotonic()
+    if len(dbs) == 1:
+        results = run_one_db(dbs[0], args.quick, cases)
+    else:
+        results = []
+        for db in dbs:
+            command = [sys.executable, "-m", "benchmarks", "--db", db, "--internal-child"]
+            command += ["--quick"] if args.quick else []
+            for case in cases:
+                command += ["--case", case]
+            proc = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+            if proc.returncode:
+                sys.stdout.write(proc.stdout)
+                return proc.returncode
+            for line in proc.stdout.splitlines():
+                if line.startswith(RESULT_PREFIX):
+                    results.append(_from_json(line[len(RESULT_PREFIX) :]))
+    info = machine()
+    print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print(
+        f"Sizes: {'quick (a tenth)' if args.quick else 'full'}; total {time.monotonic() - started:.0f} s"
+    )
+    print()
+    print(table(results))
+    print()
+    for result in results:
+        print(result.as_json())
+    unmet = [g for r in results for g in r.goals if not g.met]
+    return 1 if args.check and unmet else 0
+
+
+def _from_json(text: str) -> Result:
+    from benchmarks.harness import Goal
+
+    data = json.loads(text)
+    result = Result(data["case"], data["db"], data["quick"], data["figures"], note=data["note"])
+    for name, goal in data["goals"].items():
+        result.goals.append(Goal(name, goal["value"], goal["op"], goal["target"]))
+    return result
+
+
+if __name__ == "__main__":
+    if "--internal-child" in sys.argv:
+        sys.argv.remove("--internal-child")
+        parsed = _parser().parse_args(sys.argv[1:])
+        run_one_db(parsed.db, parsed.quick, parsed.case or list(CASES), child=True)
+        sys.exit(0)
+    sys.exit(main())
