@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "FILE_PATH": "",
     # Seconds the admin caches the account balance.
     "BALANCE_CACHE_SECONDS": 60,
+    # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
+    "USE_TASKS": False,
 }
 
 
@@ -133,6 +135,10 @@ class LetsAdsSettings:
     @property
     def BALANCE_CACHE_SECONDS(self) -> int:
         return int(self._get("BALANCE_CACHE_SECONDS"))
+
+    @property
+    def USE_TASKS(self) -> bool:
+        return bool(self._get("USE_TASKS"))
 
 
 letsads_settings = LetsAdsSettings()
