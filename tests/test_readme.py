@@ -205,6 +205,14 @@ def test_section_order() -> None:
     assert "docs/images/admin-campaigns.png" in README_TEXT.split("Try it: two commands")[0]
 
 
+def test_every_image_and_local_file_the_readme_names_exists() -> None:
+    images = re.findall(r"^\.\. image:: (\S+)$", README_TEXT, re.MULTILINE)
+    assert images == ["docs/images/admin-campaigns.png"]
+    named = re.findall(r"``((?:docs|example_project|\.ci)/[\w./-]+\.\w+)``", README_TEXT)
+    missing = [path for path in [*images, *named] if not (ROOT / path).is_file()]
+    assert not missing, f"README.rst names files that do not exist: {missing}"
+
+
 def test_the_two_commands() -> None:
     commands = [b.code.strip() for b in BLOCKS if b.language == "bash"][:2]
     assert commands == ["bash example_project/run-demo.sh", "bash .ci/run"]
