@@ -53,6 +53,15 @@ def naive_send(campaign_id: int, url: str) -> tuple[int, float]:
     return len(rows), elapsed[0]
 
 
+def _check_ids(sim: SimulatorProcess, campaign_id: int, sample: int = 25) -> None:
+    """Each message's gateway id must be the one the gateway issued for its recipient."""
+    rows = Message.objects.filter(campaign_id=campaign_id).order_by("?")[:sample]
+    for sms_id, recipient in rows.values_list("sms_id", "recipient"):
+        stored = sim.control(f"message?sms_id={sms_id}")
+        if stored["recipient"] != recipient:
+            raise RuntimeError(f"sms_id {sms_id} belongs to {stored['recipient']}, not {recipient}")
+
+
 def run(bench: Bench) -> Result:
     result = bench.result("send")
     n = bench.size(100_000)
@@ -65,6 +74,7 @@ def run(bench: Bench) -> Result:
         queued = Message.objects.filter(campaign_id=campaign, status=Message.Status.QUEUED).count()
         if queued != n:
             raise RuntimeError(f"{queued} of {n} messages queued: {measured.get('output')}")
+        _check_ids(sim, campaign)
         seconds = float(measured["seconds"])
         bound = network_bound(n, LATENCY, CONCURRENCY)
         rate = n / seconds

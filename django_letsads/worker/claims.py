@@ -130,16 +130,29 @@ def apply_result(
     ``unknown`` still holds it, so a late answer can still attach its id; a row a person has
     meanwhile resent does not, and is reported as stale (a possible duplicate).
     """
+    return apply_results(token, [(batch, result, release_unsent)], now=now)
+
+
+def apply_results(
+    token: str,
+    items: Sequence[tuple[Sequence[Claimed], BatchResult, bool]],
+    *,
+    now: datetime | None = None,
+) -> Applied:
+    """:func:`apply_result` for several batches ``(batch, result, release_unsent)`` at once.
+
+    One transaction and one statement of each kind for all of them: the send worker writes every
+    batch that finished while it was busy together, so its database round trips per message fall
+    as the load grows instead of capping the rate. The rules per message are those of
+    :func:`apply_result`.
+    """
     now = now or timezone.now()
     applied = Applied()
-    by_recipient: dict[str, list[Claimed]] = defaultdict(list)
-    for message in batch:
-        by_recipient[message.recipient].append(message)
     with transaction.atomic():
         owned = dict(
             Message.objects.select_for_update()
             .filter(
-                id__in=[m.id for m in batch],
+                id__in=[m.id for batch, _, _ in items for m in batch],
                 claim_token=token,
                 status__in=(Status.SENDING, Status.UNKNOWN),
             )
@@ -147,28 +160,32 @@ def apply_result(
         )
         queued: dict[int, int] = {}
         others: dict[tuple[Status, str, str], list[int]] = defaultdict(list)
-        unsent = set(result.unsent) if release_unsent else set()
-        for recipient, outcome in result.outcomes.items():
-            for message in by_recipient.get(recipient, ()):
-                if message.id not in owned:
-                    applied.stale += 1
-                    logger.warning(
-                        "Message %s changed hands before its result (%s) arrived; "
-                        "it may have been resent.",
-                        message.id,
-                        outcome.status,
-                    )
-                    continue
-                if outcome.status == Status.QUEUED and outcome.sms_id is not None:
-                    queued[message.id] = outcome.sms_id
-                elif recipient in unsent:
-                    others[(Status.PENDING, outcome.error_code or "", outcome.reason)].append(
-                        message.id
-                    )
-                else:
-                    others[(outcome.status, outcome.error_code or "", outcome.reason)].append(
-                        message.id
-                    )
+        for batch, result, release_unsent in items:
+            by_recipient: dict[str, list[Claimed]] = defaultdict(list)
+            for message in batch:
+                by_recipient[message.recipient].append(message)
+            unsent = set(result.unsent) if release_unsent else set()
+            for recipient, outcome in result.outcomes.items():
+                for message in by_recipient.get(recipient, ()):
+                    if message.id not in owned:
+                        applied.stale += 1
+                        logger.warning(
+                            "Message %s changed hands before its result (%s) arrived; "
+                            "it may have been resent.",
+                            message.id,
+                            outcome.status,
+                        )
+                        continue
+                    if outcome.status == Status.QUEUED and outcome.sms_id is not None:
+                        queued[message.id] = outcome.sms_id
+                    elif recipient in unsent:
+                        others[(Status.PENDING, outcome.error_code or "", outcome.reason)].append(
+                            message.id
+                        )
+                    else:
+                        others[(outcome.status, outcome.error_code or "", outcome.reason)].append(
+                            message.id
+                        )
         if queued:
             _write_queued(queued, owned, now)
             applied.queued += len(queued)

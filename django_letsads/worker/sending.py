@@ -126,8 +126,7 @@ class _Round:
             if not self.in_flight:
                 return
             done, _ = wait(list(self.in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
-                self._apply(future, self.in_flight.pop(future))
+            self._apply([(future, self.in_flight.pop(future)) for future in done])
 
     def _send(self, sender: str, text: str, recipients: list[str]) -> BatchResult:
         self.rate.acquire()
@@ -151,44 +150,52 @@ class _Round:
         self.ready.extend(make_batches(messages, self.batch_size))
         return True
 
-    def _apply(self, future: Future[BatchResult], batch: Batch) -> None:
-        messages = batch[2]
-        try:
-            result = future.result()
-        except Exception:
-            # A bug, not a gateway answer: we cannot know whether the request left, so the
-            # claims stay ``sending`` and the lease turns them ``unknown``; stop sending more.
-            logger.exception("Sending a batch of %d failed unexpectedly", len(messages))
-            self.report.add(crashed=len(messages))
-            self._stop()
+    def _apply(self, finished: list[tuple[Future[BatchResult], Batch]]) -> None:
+        """Write the results of every batch that finished since the last call, together.
+
+        One transaction for all of them (``claims.apply_results``): while the coordinator writes,
+        more batches finish, so under load each write covers more messages.
+        """
+        items: list[tuple[list[Claimed], BatchResult, bool]] = []
+        for future, (_, _, messages) in finished:
+            try:
+                result = future.result()
+            except Exception:
+                # A bug, not a gateway answer: we cannot know whether the request left, so the
+                # claims stay ``sending`` and the lease turns them ``unknown``; stop sending more.
+                logger.exception("Sending a batch of %d failed unexpectedly", len(messages))
+                self.report.add(crashed=len(messages))
+                self._stop()
+                continue
+            release = isinstance(result.error, AccountError | GatewayUnreachableError)
+            items.append((messages, result, release))
+        if not items:
             return
-        error = result.error
-        release = isinstance(error, AccountError | GatewayUnreachableError)
-        applied = retry_on_db_error(
-            claims.apply_result, self.token, messages, result, release_unsent=release
-        )
+        applied = retry_on_db_error(claims.apply_results, self.token, items)
         self.report.add(
-            requests=result.requests,
+            requests=sum(result.requests for _, result, _ in items),
             queued=applied.queued,
             failed=applied.failed,
             unknown=applied.unknown,
             released=applied.released,
             stale=applied.stale,
         )
-        if isinstance(error, AccountError):
-            if self.report.stop_error is None:
-                self.report.stop_error = error
-                logger.error("LetsAds refused the account (%s): %s", error.code, error.message)
-            retry_on_db_error(
-                claims.pause_for_account_error,
-                [m.campaign_id for m in messages if m.campaign_id is not None],
-                error.code,
-                error.message,
-            )
-            self._stop()
-        elif isinstance(error, GatewayUnreachableError):
-            self.report.backoff = True
-            self._stop()
+        for messages, result, _ in items:
+            error = result.error
+            if isinstance(error, AccountError):
+                if self.report.stop_error is None:
+                    self.report.stop_error = error
+                    logger.error("LetsAds refused the account (%s): %s", error.code, error.message)
+                retry_on_db_error(
+                    claims.pause_for_account_error,
+                    [m.campaign_id for m in messages if m.campaign_id is not None],
+                    error.code,
+                    error.message,
+                )
+                self._stop()
+            elif isinstance(error, GatewayUnreachableError):
+                self.report.backoff = True
+                self._stop()
         if self.worker.on_progress is not None:
             self.worker.on_progress(self.report)
 
@@ -204,9 +211,7 @@ class _Round:
         """Wait for requests in flight and apply them; release every claim never sent."""
         for future in list(self.in_flight):
             future.exception()  # waits; the result is applied below
-        for future, batch in list(self.in_flight.items()):
-            if not future.cancelled():
-                self._apply(future, batch)
+        self._apply([(f, batch) for f, batch in self.in_flight.items() if not f.cancelled()])
         self.in_flight.clear()
         unsent = [m.id for _, _, batch in self.ready for m in batch]
         self.ready.clear()
