@@ -198,6 +198,8 @@ def _csv_row(
         return
     phone = row[phone_col].strip() if phone_col < len(row) else ""
     name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
+    # PostgreSQL text cannot hold NUL; one stray NUL in a name must not fail the whole import.
+    name = name.replace("\x00", "")
     yield number, phone or ";".join(row), name[:_NAME_MAX]
 
 
