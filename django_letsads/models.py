@@ -111,6 +111,9 @@ class Message(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="messages",
+        # The (campaign, status) and (campaign, recipient) indexes already lead with it; one
+        # index fewer to maintain per inserted row matters for million-row imports.
+        db_index=False,
     )
     recipient = models.CharField(_("recipient"), max_length=20)
     recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
@@ -119,7 +122,7 @@ class Message(models.Model):
     status = models.CharField(
         _("status"), max_length=max(len(s) for s in Status.values), choices=Status.choices
     )
-    sms_id = models.BigIntegerField(_("gateway id"), null=True, blank=True, unique=True)
+    sms_id = models.BigIntegerField(_("gateway id"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=64, blank=True)
     error_message = models.CharField(_("error message"), max_length=255, blank=True)
     gateway_status = models.CharField(_("gateway status"), max_length=32, blank=True)
@@ -145,7 +148,13 @@ class Message(models.Model):
                 fields=["campaign", "recipient"],
                 condition=Q(campaign__isnull=False),
                 name="letsads_message_unique_recipient",
-            )
+            ),
+            # Partial, so the rows not yet sent (all of an import) cost this index nothing.
+            models.UniqueConstraint(
+                fields=["sms_id"],
+                condition=Q(sms_id__isnull=False),
+                name="letsads_message_unique_sms_id",
+            ),
         ]
         indexes = [
             # The send worker: pending messages of one campaign (or of none) in creation order.
@@ -165,7 +174,6 @@ class Message(models.Model):
             # Campaign progress: counts per status.
             models.Index(fields=["campaign", "status"], name="letsads_msg_campaign_status"),
             models.Index(fields=["recipient"], name="letsads_msg_recipient"),
-            models.Index(fields=["created_at"], name="letsads_msg_created"),
         ]
 
     def __str__(self) -> str:
