@@ -10,6 +10,7 @@ Settings are read when the checks run, never at import. Ids:
   whole seconds.
 * ``django_letsads.E005`` - ``LETSADS["DEFAULT_REGION"]`` is not a region ``phonenumbers`` knows.
 * ``django_letsads.E006`` - a text limit is not a positive whole number.
+* ``django_letsads.E007`` - ``API_URL`` is not an http(s) URL with a host.
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
 * ``django_letsads.W002`` - ``BATCH_SIZE`` is outside 1 to 50 and is clamped.
 * ``django_letsads.W003`` - a text limit is above what the gateway accepts.
@@ -175,6 +176,14 @@ def check_api_url(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     url = urlsplit(str(_letsads("API_URL")))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return [
+            Error(
+                f"LETSADS['API_URL'] is {_letsads('API_URL')!r}, not an http(s) URL.",
+                hint="Use https://api.letsads.com.",
+                id="django_letsads.E007",
+            )
+        ]
     if url.scheme == "http" and (url.hostname or "") not in _LOCAL_HOSTS:
         return [
             Warning(

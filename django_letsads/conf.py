@@ -86,7 +86,23 @@ class LetsAdsSettings:
 
     @property
     def POLL_SCHEDULE(self) -> list[int]:
-        return [int(s) for s in self._get("POLL_SCHEDULE")]
+        # Checked here as well as by the system check: a string ("600" would poll at 6, 0, 0 s)
+        # or an empty list (nothing ever polled) must fail loudly at first use, not misbehave.
+        value = self._get("POLL_SCHEDULE")
+        try:
+            if isinstance(value, str | bytes) or not value:
+                raise TypeError
+            schedule = [int(s) for s in value]
+        except (TypeError, ValueError):
+            schedule = []
+        if not schedule or any(s < 0 for s in schedule):
+            from django_letsads.exceptions import LetsAdsConfigurationError
+
+            raise LetsAdsConfigurationError(
+                f"settings.LETSADS['POLL_SCHEDULE'] is {value!r}; it must be a non-empty list of "
+                "seconds after sending, e.g. [600, 10800, 86400]."
+            )
+        return schedule
 
     @property
     def POLL_RETRY_DELAY(self) -> int:

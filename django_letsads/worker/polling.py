@@ -212,6 +212,7 @@ class PollWorker:
 
     def run_once(self) -> RoundReport:
         report = RoundReport()
+        letsads_settings.POLL_SCHEDULE  # noqa: B018 - a bad schedule fails before any claim
         client = self._client or client_from_settings()
         rate = RateLimiter(letsads_settings.RATE_LIMIT)
         lease = int(letsads_settings.TIMEOUT * (letsads_settings.CONNECT_RETRIES + 2) + 60)

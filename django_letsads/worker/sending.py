@@ -74,6 +74,9 @@ class SendWorker:
 
     def run_once(self) -> RoundReport:
         report = RoundReport()
+        # Read now, before any claim: a bad schedule found only when the answer is written
+        # would leave messages the gateway accepted without their ids (then ``unknown``).
+        letsads_settings.POLL_SCHEDULE  # noqa: B018 - raises LetsAdsConfigurationError if bad
         recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
         report.add(expired_claims=recovered)
         client = self._client or client_from_settings()
