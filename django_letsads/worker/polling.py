@@ -14,8 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.db import connections, router, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from django_letsads.campaigns import finish_done_campaigns
@@ -173,7 +175,8 @@ def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> Roun
             "error_message",
         ]
         # Keep the error of a failed send if a poll has nothing new to say about it.
-        Message.objects.bulk_update(updates, fields, batch_size=500)
+        for start in range(0, len(updates), 500):
+            _write_polled(updates[start : start + 500], fields)
         StatusEvent.objects.bulk_create(events, batch_size=1000)
         for message_id, old, new, code in changes:
             notify([message_id], old, new, code)
@@ -181,6 +184,37 @@ def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> Roun
         if campaign_ids:
             finish_done_campaigns(campaign_ids)
     return report
+
+
+def _write_polled(messages: list[Message], fields: list[str]) -> None:
+    """Write ``fields`` of ``messages`` (which carry their ``id``) in one UPDATE.
+
+    What ``bulk_update`` does, written as SQL: the ORM resolves and copies one ``When`` per row
+    and field, about 4 ms of CPU per polled message, which made the poller's only thread, not
+    the network, its bound (see ``docs/benchmarks.rst``).
+    """
+    connection = connections[router.db_for_write(Message)]
+    quote = connection.ops.quote_name
+    casted = connection.features.requires_casted_case_in_updates
+    sets: list[str] = []
+    params: list[Any] = []
+    for name in fields:
+        field = cast("Field[Any, Any]", Message._meta.get_field(name))
+        case = f"CASE {quote('id')} {' '.join(['WHEN %s THEN %s'] * len(messages))} END"
+        if casted:
+            case = f"CAST({case} AS {field.cast_db_type(connection)})"
+        sets.append(f"{quote(str(field.column))} = {case}")
+        for message in messages:
+            value = getattr(message, str(field.attname))
+            params += [message.pk, field.get_db_prep_save(value, connection)]
+    marks = ", ".join(["%s"] * len(messages))
+    params += [message.pk for message in messages]
+    sql = (
+        f"UPDATE {quote(Message._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 - names from _meta, values bound
+        f"WHERE {quote('id')} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def release_due(ids: list[int]) -> None:
