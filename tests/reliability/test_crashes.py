@@ -99,7 +99,12 @@ def test_ten_sigkills_of_two_workers_lose_nothing_and_send_nothing_twice(
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
         outputs = [w.communicate(timeout=60)[0] for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], outputs
+    for worker, output in zip(workers, outputs, strict=True):
+        # A worker restarted just before the end may meet SIGTERM while Django is still starting
+        # (before its handler is installed); it had not claimed anything then.
+        assert worker.returncode == 0 or (worker.returncode == -signal.SIGTERM and not output), (
+            output
+        )
     recover_expired_claims(LEASE)  # in case the last round ended before a lease ran out
 
     rows = list(campaign.messages.values_list("id", "recipient", "status", "error_code"))
