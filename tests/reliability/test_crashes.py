@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -56,6 +57,7 @@ def sending_ids(campaign) -> set[int]:
     return set(campaign.messages.filter(status=S.SENDING).values_list("id", flat=True))
 
 
+@pytest.mark.letsads_simulator(balance=Decimal(10**6))
 def test_ten_sigkills_of_two_workers_lose_nothing_and_send_nothing_twice(
     letsads_simulator, settings
 ):
@@ -153,7 +155,7 @@ def _restart_postgres() -> None:
     bool(os.environ.get("LETSADS_SKIP_DB_RESTART")),
     reason="LETSADS_SKIP_DB_RESTART is set (the PostgreSQL server is shared)",
 )
-@pytest.mark.letsads_simulator(latency=0.3)
+@pytest.mark.letsads_simulator(latency=0.3, balance=Decimal(10**6))
 def test_database_restart_under_a_loop_worker_leaves_nothing_claimed_forever(
     letsads_simulator, settings
 ):

@@ -8,6 +8,7 @@ simulator's own record of what it queued and billed.
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db.models import Count
@@ -121,7 +122,7 @@ def check_campaign(sim, campaign: Campaign, scenario: str, *, cut: bool = False)
     [*[(k,) for k in FAULT_KINDS], FAULT_KINDS],
     ids=lambda k: "mixed" if len(k) > 1 else k[0],
 )
-@pytest.mark.letsads_simulator(timeout_seconds=1.0, seed=9)
+@pytest.mark.letsads_simulator(timeout_seconds=1.0, seed=9, balance=Decimal(10**6))
 def test_ten_percent_faults_never_bill_twice_and_lose_nothing(letsads_simulator, settings, kinds):
     sim = letsads_simulator
     settings.LETSADS = {**settings.LETSADS, **FAST}

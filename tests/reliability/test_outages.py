@@ -31,7 +31,7 @@ def wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
     return predicate()
 
 
-@pytest.mark.letsads_simulator(latency=0.05)
+@pytest.mark.letsads_simulator(latency=0.05, balance=Decimal(10**6))
 def test_gateway_down_for_a_while_the_loop_backs_off_and_resumes(letsads_simulator, settings):
     sim = letsads_simulator
     size = scaled(5_000, minimum=300)
