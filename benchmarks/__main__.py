@@ -28,7 +28,8 @@ CASES = {
     "admin": ("postgres",),
 }
 MODULES = {"send": "send", "poll": "poll", "scale": "scale", "admin": "admin_list"}
-PG_NAME = "letsads_bench"
+#: One database per run, so that runs on one machine (CI, people) never drop each other's.
+PG_NAME = f"letsads_bench_{os.getpid()}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,7 +85,7 @@ def run_one_db(db: str, quick: bool, cases: list[str], *, child: bool = False) -
             started = time.monotonic()
             result: Result = module.run(bench)
             result.figures["case_s"] = round(time.monotonic() - started, 1)
-            sys.stderr.write(f"{name} on {db}: {result.figures['case_s']} s\n")
+            sys.stderr.write(f"{name} on {db}: {result.as_json()}\n")
             if child:
                 print(RESULT_PREFIX + result.as_json(), flush=True)
             results.append(result)
