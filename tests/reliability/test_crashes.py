@@ -12,11 +12,13 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
+from django_letsads.models import Campaign
 from django_letsads.status import Status
 from django_letsads.worker import recover_expired_claims
 from tests.factories import make_campaign, numbers, start_worker, worker_env
@@ -42,11 +44,11 @@ def _postgres_only() -> None:
         )
 
 
-def active(campaign) -> bool:
+def active(campaign: Campaign) -> bool:
     return campaign.messages.filter(status__in=(S.PENDING, S.SENDING)).exists()
 
 
-def wait_until(predicate, timeout: float) -> bool:
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while not predicate() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -81,7 +83,7 @@ def test_ten_sigkills_of_two_workers_lose_nothing_and_send_nothing_twice(
         while kills < 10:
             # A random moment, but in a worker that is past Django's start-up and sending.
             seen = len(sim.log())
-            wait_until(lambda seen=seen: len(sim.log()) > seen, timeout=3)
+            wait_until(lambda: len(sim.log()) > seen, timeout=3)  # noqa: B023 - called at once
             time.sleep(rng.uniform(0, latency))
             ready = [i for i in range(2) if time.monotonic() - started[i] > 2.5] or [0, 1]
             victim = rng.choice(ready)

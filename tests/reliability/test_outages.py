@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 S = Status
 
 
-def wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
+def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -134,7 +134,7 @@ def test_gsm7_extension_characters_take_two_units(text):
 
 # -- the CSV import --------------------------------------------------------------------------
 
-junk = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=25).filter(
+junk = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=25).filter(
     lambda s: not any(ch.isdigit() for ch in s)
 )
 

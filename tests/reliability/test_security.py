@@ -78,9 +78,9 @@ def test_password_never_in_logs_exceptions_reprs_or_the_simulator_log(
         assert not leaks(repr(record.args))
         assert not leaks(caplog.text)
     assert len(errors) == 2
-    for exc in errors:
-        assert not leaks(str(exc))
-        assert not leaks(repr(exc))
+    for error in errors:
+        assert not leaks(str(error))
+        assert not leaks(repr(error))
     messages = list(Message.objects.values_list("error_code", "error_message"))
     assert not leaks(repr(messages))
     assert not leaks(repr(client_from_settings()))
@@ -220,6 +220,7 @@ def test_admin_pages_never_show_the_password_and_show_why_a_campaign_paused(
     )
     draft = make_campaign(numbers(3, start=10), state=Campaign.State.DRAFT)
     message = paused.messages.first()
+    assert message is not None
     admin = User.objects.create_superuser("root", password="pw")
     client = Client()
     client.force_login(admin)

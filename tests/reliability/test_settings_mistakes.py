@@ -20,7 +20,8 @@ LETSADS_BACKEND = "django_letsads.backends.letsads.SmsBackend"
 
 
 def check_ids() -> set[str]:
-    return {message.id for message in run_checks() if message.id.startswith("django_letsads.")}
+    ids = {message.id or "" for message in run_checks()}
+    return {i for i in ids if i.startswith("django_letsads.")}
 
 
 @pytest.fixture
