@@ -9,9 +9,7 @@ and writes the answers in bulk from the calling thread.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -24,10 +22,10 @@ from django_letsads.campaigns import finish_done_campaigns
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import AccountError, LetsAdsError, MessageNotExistError
-from django_letsads.gateway import client_from_settings
 from django_letsads.models import Message, StatusEvent
 from django_letsads.status import FINAL_STATUSES, GATEWAY_STATUS_MAP, POLLABLE_STATUSES, Status
 from django_letsads.transitions import notify
+from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
@@ -223,72 +221,87 @@ def release_due(ids: list[int]) -> None:
         Message.objects.filter(id__in=ids).update(next_poll_at=timezone.now())
 
 
-class PollWorker:
-    """Polls due statuses. ``run_once()`` polls until nothing is due or ``limit`` is reached."""
+class PollWorker(BaseWorker):
+    """Polls due statuses. ``run_once()`` polls until nothing is due or ``limit`` is reached.
 
-    #: Answers written per transaction.
+    Pipelined: while the answers of one chunk are written, the next chunk's questions are already
+    on the thread pool, so the gateway is never left waiting for the database.
+    """
+
+    #: Polls claimed, and answers written, per transaction.
     chunk = 500
-
-    def __init__(
-        self,
-        *,
-        limit: int | None = None,
-        concurrency: int | None = None,
-        client: LetsAdsClient | None = None,
-        stop_event: threading.Event | None = None,
-        on_progress: Callable[[RoundReport], None] | None = None,
-    ) -> None:
-        self.limit = limit
-        self.concurrency = concurrency or letsads_settings.CONCURRENCY
-        self._client = client
-        self.stop_event = stop_event or threading.Event()
-        self.on_progress = on_progress
 
     def run_once(self) -> RoundReport:
         report = RoundReport()
         letsads_settings.POLL_SCHEDULE  # noqa: B018 - a bad schedule fails before any claim
-        client = self._client or client_from_settings()
-        rate = RateLimiter(letsads_settings.RATE_LIMIT)
-        lease = int(letsads_settings.TIMEOUT * (letsads_settings.CONNECT_RETRIES + 2) + 60)
-        done = 0
-        started = timezone.now()
-
-        def ask(due: Due) -> Answer:
-            if self.stop_event.is_set() or report.stop_error is not None:
-                return Answer(due, error=None, code="")
-            rate.acquire()
-            try:
-                return Answer(due, code=client.status(due.sms_id))
-            except LetsAdsError as exc:
-                return Answer(due, error=exc)
-
-        try:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="letsads-poll") as pool:
-                while not self.stop_event.is_set() and report.stop_error is None:
-                    size = self.chunk if self.limit is None else min(self.chunk, self.limit - done)
-                    if size <= 0:
-                        break
-                    # Only what was due when the round began: a message re-scheduled by
-                    # this round waits for the next one, however short the schedule.
-                    batch = retry_on_db_error(claim_due, size, lease, due_by=started)
-                    if not batch:
-                        break
-                    done += len(batch)
-                    answers = list(pool.map(ask, batch))
-                    skipped = [a.due.id for a in answers if not a.code and a.error is None]
-                    account = [a for a in answers if isinstance(a.error, AccountError)]
-                    if account:
-                        report.stop_error = account[0].error
-                        skipped += [a.due.id for a in account]
-                    usable = [a for a in answers if a.code or a.error is not None]
-                    usable = [a for a in usable if not isinstance(a.error, AccountError)]
-                    report.counts.update(retry_on_db_error(apply_answers, usable).counts)
-                    retry_on_db_error(release_due, skipped)
-                    if self.on_progress is not None:
-                        self.on_progress(report)
-        finally:
-            if self._client is None:
-                client.close()
+        with (
+            self.round_client() as client,
+            ThreadPoolExecutor(self.concurrency, thread_name_prefix="letsads-poll") as pool,
+        ):
+            _PollRound(self, client, pool, report).run()
         report.interrupted = self.stop_event.is_set()
         logger.info("letsads_poll round: %s", report.summary())
         return report
+
+
+class _PollRound:
+    def __init__(
+        self,
+        worker: PollWorker,
+        client: LetsAdsClient,
+        pool: ThreadPoolExecutor,
+        report: RoundReport,
+    ) -> None:
+        self.worker = worker
+        self.client = client
+        self.pool = pool
+        self.report = report
+        self.rate = RateLimiter(letsads_settings.RATE_LIMIT)
+        self.lease = int(letsads_settings.TIMEOUT * (letsads_settings.CONNECT_RETRIES + 2) + 60)
+        # Only what was due when the round began: a message re-scheduled by this round waits
+        # for the next one, however short the schedule.
+        self.started = timezone.now()
+        self.claimed = 0
+
+    def run(self) -> None:
+        current = self._claim_and_ask()
+        while current:
+            following = self._claim_and_ask()
+            self._write([future.result() for future in current])
+            current = following
+
+    def _claim_and_ask(self) -> list[Future[Answer]]:
+        if self.worker.stop_event.is_set() or self.report.stop_error is not None:
+            return []
+        size = self.worker.chunk
+        if self.worker.limit is not None:
+            size = min(size, self.worker.limit - self.claimed)
+        if size <= 0:
+            return []
+        batch = retry_on_db_error(claim_due, size, self.lease, due_by=self.started)
+        self.claimed += len(batch)
+        return [self.pool.submit(self._ask, due) for due in batch]
+
+    def _ask(self, due: Due) -> Answer:
+        if self.worker.stop_event.is_set() or self.report.stop_error is not None:
+            return Answer(due)  # not asked: released below
+        self.rate.acquire()
+        try:
+            return Answer(due, code=self.client.status(due.sms_id))
+        except LetsAdsError as exc:
+            if isinstance(exc, AccountError) and self.report.stop_error is None:
+                self.report.stop_error = exc
+            return Answer(due, error=exc)
+
+    def _write(self, answers: list[Answer]) -> None:
+        usable, skipped = [], []
+        for answer in answers:
+            unanswered = not answer.code and answer.error is None
+            if unanswered or isinstance(answer.error, AccountError):
+                skipped.append(answer.due.id)
+            else:
+                usable.append(answer)
+        self.report.counts.update(retry_on_db_error(apply_answers, usable).counts)
+        retry_on_db_error(release_due, skipped)
+        if self.worker.on_progress is not None:
+            self.worker.on_progress(self.report)

@@ -9,18 +9,17 @@ few messages sit claimed without a request in flight.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.dispatch import BatchResult, send_batch
 from django_letsads.exceptions import AccountError, GatewayUnreachableError
-from django_letsads.gateway import client_from_settings
 from django_letsads.worker import claims
+from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.claims import Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.ratelimit import RateLimiter
@@ -53,24 +52,9 @@ def make_batches(messages: Sequence[Claimed], size: int) -> list[Batch]:
     return batches
 
 
-class SendWorker:
+class SendWorker(BaseWorker):
     """Sends pending messages. ``run_once()`` is one round: it sends until nothing is pending,
     ``limit`` messages were claimed, the gateway stops it, or ``stop_event`` is set."""
-
-    def __init__(
-        self,
-        *,
-        limit: int | None = None,
-        concurrency: int | None = None,
-        client: LetsAdsClient | None = None,
-        stop_event: threading.Event | None = None,
-        on_progress: Callable[[RoundReport], None] | None = None,
-    ) -> None:
-        self.limit = limit
-        self.concurrency = concurrency or letsads_settings.CONCURRENCY
-        self._client = client
-        self.stop_event = stop_event or threading.Event()
-        self.on_progress = on_progress
 
     def run_once(self) -> RoundReport:
         report = RoundReport()
@@ -79,12 +63,8 @@ class SendWorker:
         letsads_settings.POLL_SCHEDULE  # noqa: B018 - raises LetsAdsConfigurationError if bad
         recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
         report.add(expired_claims=recovered)
-        client = self._client or client_from_settings()
-        try:
+        with self.round_client() as client:
             _Round(self, client, report).run()
-        finally:
-            if self._client is None:
-                client.close()
         logger.info("letsads_send round: %s", report.summary())
         return report
 

@@ -1,0 +1,50 @@
+"""What the send worker and the poller share: their options and the round's client."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django_letsads.client import LetsAdsClient
+from django_letsads.conf import letsads_settings
+from django_letsads.gateway import client_from_settings
+from django_letsads.worker.report import RoundReport
+
+
+class BaseWorker:
+    """Configuration of a worker; ``run_once()`` (in subclasses) is one round.
+
+    ``client`` is for tests and embedding; by default each round builds one from settings (read
+    then, so a changed password takes effect on the next round) and closes it afterwards.
+    ``stop_event`` set from another thread or a signal handler ends the round gracefully.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int | None = None,
+        concurrency: int | None = None,
+        client: LetsAdsClient | None = None,
+        stop_event: threading.Event | None = None,
+        on_progress: Callable[[RoundReport], None] | None = None,
+    ) -> None:
+        self.limit = limit
+        self.concurrency = concurrency or letsads_settings.CONCURRENCY
+        self._client = client
+        self.stop_event = stop_event or threading.Event()
+        self.on_progress = on_progress
+
+    def run_once(self) -> RoundReport:
+        raise NotImplementedError(f"{type(self).__name__} must implement run_once()")
+
+    @contextmanager
+    def round_client(self) -> Iterator[LetsAdsClient]:
+        if self._client is not None:
+            yield self._client
+            return
+        client = client_from_settings()
+        try:
+            yield client
+        finally:
+            client.close()
