@@ -24,6 +24,7 @@ from django_letsads.dispatch import BatchResult
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
+from django_letsads.worker import pgsql
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,13 @@ def _skip_locked() -> bool:
     return connections[router.db_for_write(Message)].features.has_select_for_update_skip_locked
 
 
-def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claimed]:
+def claim(
+    limit: int,
+    token: str,
+    *,
+    now: datetime | None = None,
+    after: dict[int | None, int] | None = None,
+) -> list[Claimed]:
     """Commit up to ``limit`` sendable messages as ``sending`` under ``token``; oldest first.
 
     Pending messages are looked up per source (each sending campaign, and messages with no
@@ -55,8 +62,13 @@ def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claime
     order. On PostgreSQL (and other databases with ``SKIP LOCKED``) concurrent workers skip each
     other's rows; elsewhere the guarded UPDATE below is the claim, and SQLite's database lock
     serialises it.
+
+    ``after`` (source → last id claimed from it) lets a round continue where its previous claim
+    ended instead of walking again over the index entries of rows it already claimed, which
+    would make each claim of a million-row campaign slower than the last.
     """
     now = now or timezone.now()
+    after = after or {}
     with transaction.atomic():
         sources: list[int | None] = [None]
         sources.extend(
@@ -71,6 +83,8 @@ def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claime
                 qs = qs.filter(campaign__isnull=True)
             else:
                 qs = qs.filter(campaign_id=campaign_id)
+            if campaign_id in after:
+                qs = qs.filter(id__gt=after[campaign_id])
             qs = qs.order_by("id")
             if _skip_locked():
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
@@ -78,17 +92,20 @@ def claim(limit: int, token: str, *, now: datetime | None = None) -> list[Claime
         ids = list(heapq.merge(*per_source))[:limit]
         if not ids:
             return []
-        Message.objects.filter(id__in=ids, status=Status.PENDING).update(
-            status=Status.SENDING, claimed_at=now, claim_token=token
-        )
-        # Select by these ids *and* the token: a round claims several times under one token, and
-        # rows of its earlier claims that are still in flight must not be handed out again.
-        rows = list(
-            Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
-            .order_by("id")
-            .values_list("id", "recipient", "campaign_id", "sender", "text")
-        )
-        record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
+        if pgsql.applies():
+            rows = pgsql.claim_rows(ids, token, now)
+        else:
+            Message.objects.filter(id__in=ids, status=Status.PENDING).update(
+                status=Status.SENDING, claimed_at=now, claim_token=token
+            )
+            # Select by these ids *and* the token: a round claims several times under one
+            # token, and rows of its earlier claims still in flight must not be handed out again.
+            rows = list(
+                Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
+                .order_by("id")
+                .values_list("id", "recipient", "campaign_id", "sender", "text")
+            )
+            record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
         campaigns = {
             pk: (sender, text)
             for pk, sender, text in Campaign.objects.filter(
@@ -149,15 +166,7 @@ def apply_results(
     now = now or timezone.now()
     applied = Applied()
     with transaction.atomic():
-        owned = dict(
-            Message.objects.select_for_update()
-            .filter(
-                id__in=[m.id for batch, _, _ in items for m in batch],
-                claim_token=token,
-                status__in=(Status.SENDING, Status.UNKNOWN),
-            )
-            .values_list("id", "status")
-        )
+        owned = _lock_owned([m.id for batch, _, _ in items for m in batch], token)
         queued: dict[int, int] = {}
         others: dict[tuple[Status, str, str], list[int]] = defaultdict(list)
         for batch, result, release_unsent in items:
@@ -214,6 +223,17 @@ def _by_old_status(ids: Iterable[int], owned: dict[int, str]) -> dict[str, list[
     return groups
 
 
+def _lock_owned(ids: list[int], token: str) -> dict[int, str]:
+    """Lock the ``ids`` still held under ``token``; returns their current status."""
+    if pgsql.applies():
+        return pgsql.owned(ids, token)
+    return dict(
+        Message.objects.select_for_update()
+        .filter(id__in=ids, claim_token=token, status__in=(Status.SENDING, Status.UNKNOWN))
+        .values_list("id", "status")
+    )
+
+
 def _write_queued(queued: dict[int, int], owned: dict[int, str], now: datetime) -> None:
     """Mark ``queued`` (message id → gateway id) accepted, in one UPDATE.
 
@@ -222,6 +242,11 @@ def _write_queued(queued: dict[int, int], owned: dict[int, str], now: datetime) 
     worker's single coordinator thread, not the network, the bound of a campaign (see
     ``docs/benchmarks.rst``). The statement is the same: one ``CASE`` over this batch's ids.
     """
+    if pgsql.applies():
+        changed = pgsql.write_queued(queued, now, _first_poll_at(now))
+        for old, ids in _by_old_status([pk for pk, _ in changed], dict(changed)).items():
+            notify(ids, old, Status.QUEUED)
+        return
     connection = connections[router.db_for_write(Message)]
     quote = connection.ops.quote_name
     ids = list(queued)

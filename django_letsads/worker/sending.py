@@ -83,6 +83,8 @@ class _Round:
         self.ready: deque[Batch] = deque()
         self.in_flight: dict[Future[BatchResult], Batch] = {}
         self.claimed_total = 0
+        #: Per source (campaign id, or None), the last id this round claimed: see ``claims.claim``.
+        self.after: dict[int | None, int] = {}
         self.exhausted = False
         self.stopping = False
 
@@ -124,10 +126,14 @@ class _Round:
         if size <= 0:
             self.exhausted = True
             return False
-        messages = retry_on_db_error(claims.claim, size, self.token)
+        messages = retry_on_db_error(claims.claim, size, self.token, after=self.after)
         if not messages:
             self.exhausted = True
             return False
+        for message in messages:
+            self.after[message.campaign_id] = max(
+                self.after.get(message.campaign_id, 0), message.id
+            )
         self.claimed_total += len(messages)
         self.report.add(claimed=len(messages))
         self.ready.extend(make_batches(messages, self.batch_size))
