@@ -21,35 +21,28 @@ from django_letsads.status import FINAL_STATUSES, Status
 
 
 def record_events(
-    message_ids: Sequence[int] | None,
+    message_ids: Sequence[int],
     old_status: str,
     new_status: str,
     *,
     code: str = "",
     note: str = "",
     when: datetime | None = None,
-    claim_token: str | None = None,
 ) -> None:
-    """Append one event per message, selecting the messages by id list or by claim token.
+    """Append one event per message of ``message_ids``.
 
     The rows must already be in ``new_status``: the INSERT selects them from the message table,
     so it never invents history for a row that did not change.
     """
-    if message_ids is not None and not message_ids:
+    if not message_ids:
         return
     msg_table = Message._meta.db_table
     ev_table = StatusEvent._meta.db_table
-    where = ["status = %s"]
-    params: list[Any] = [new_status]
-    if message_ids is not None:
-        where.append(f"id IN ({', '.join(['%s'] * len(message_ids))})")
-        params.extend(message_ids)
-    if claim_token is not None:
-        where.append("claim_token = %s")
-        params.append(claim_token)
+    marks = ", ".join(["%s"] * len(message_ids))
+    params: list[Any] = [new_status, *message_ids]
     sql = (
         f"INSERT INTO {ev_table} (message_id, old_status, new_status, code, note, created_at) "  # noqa: S608 - table names from _meta, values bound
-        f"SELECT id, %s, %s, %s, %s, %s FROM {msg_table} WHERE {' AND '.join(where)}"
+        f"SELECT id, %s, %s, %s, %s, %s FROM {msg_table} WHERE status = %s AND id IN ({marks})"
     )
     db = router.db_for_write(Message)
     with connections[db].cursor() as cursor:
