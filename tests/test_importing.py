@@ -135,3 +135,28 @@ def test_a_hundred_thousand_lines_import_in_seconds(campaign):
     assert report.added == 100_000
     assert campaign.messages.count() == 100_000
     assert elapsed < 15, f"100,000 lines took {elapsed:.1f} s"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_chunk_is_written_in_one_transaction_outside_the_callers():
+    """In autocommit, a multi-row write must still be one transaction per chunk: SQLite would
+    otherwise commit and sync to disk after every row (about 1 ms each)."""
+    from django.db import connection
+
+    campaign = Campaign.objects.create(name="Autocommit", sender="Test", text="Hello")
+    writes: list[tuple[bool, bool]] = []  # (several rows by executemany, inside a transaction)
+
+    def spy(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("INSERT"):
+            writes.append((many, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        report = import_recipients(
+            campaign, (f"38050{n:07d}\n" for n in range(1200)), chunk_size=500
+        )
+
+    assert report.added == 1200
+    assert len(writes) == 3  # one statement per chunk of 500, never one per row
+    # A statement of many rows commits once by itself; an executemany must be wrapped.
+    assert all(atomic for many, atomic in writes if many)
