@@ -164,48 +164,48 @@ def apply_results(
     :func:`apply_result`.
     """
     now = now or timezone.now()
+    queued: dict[int, int] = {}
+    others: dict[tuple[Status, str, str], list[int]] = defaultdict(list)
+    for batch, result, release_unsent in items:
+        by_recipient: dict[str, list[Claimed]] = defaultdict(list)
+        for message in batch:
+            by_recipient[message.recipient].append(message)
+        unsent = set(result.unsent) if release_unsent else set()
+        for recipient, outcome in result.outcomes.items():
+            for message in by_recipient.get(recipient, ()):
+                if outcome.status == Status.QUEUED and outcome.sms_id is not None:
+                    queued[message.id] = outcome.sms_id
+                else:
+                    status = Status.PENDING if recipient in unsent else outcome.status
+                    others[(status, outcome.error_code or "", outcome.reason)].append(message.id)
     applied = Applied()
+    stale: list[tuple[int, Status]] = []
     with transaction.atomic():
-        owned = _lock_owned([m.id for batch, _, _ in items for m in batch], token)
-        queued: dict[int, int] = {}
-        others: dict[tuple[Status, str, str], list[int]] = defaultdict(list)
-        for batch, result, release_unsent in items:
-            by_recipient: dict[str, list[Claimed]] = defaultdict(list)
-            for message in batch:
-                by_recipient[message.recipient].append(message)
-            unsent = set(result.unsent) if release_unsent else set()
-            for recipient, outcome in result.outcomes.items():
-                for message in by_recipient.get(recipient, ()):
-                    if message.id not in owned:
-                        applied.stale += 1
-                        logger.warning(
-                            "Message %s changed hands before its result (%s) arrived; "
-                            "it may have been resent.",
-                            message.id,
-                            outcome.status,
-                        )
-                        continue
-                    if outcome.status == Status.QUEUED and outcome.sms_id is not None:
-                        queued[message.id] = outcome.sms_id
-                    elif recipient in unsent:
-                        others[(Status.PENDING, outcome.error_code or "", outcome.reason)].append(
-                            message.id
-                        )
-                    else:
-                        others[(outcome.status, outcome.error_code or "", outcome.reason)].append(
-                            message.id
-                        )
         if queued:
-            _write_queued(queued, owned, now)
-            applied.queued += len(queued)
+            accepted = _write_queued(queued, token, now)
+            applied.queued = len(accepted)
+            stale += [(pk, Status.QUEUED) for pk in queued if pk not in accepted]
+        # Anything but an acceptance is rare (errors): the plain lock-then-update will do.
+        owned = _lock_owned([pk for ids in others.values() for pk in ids], token) if others else {}
         for (status, code, reason), ids in others.items():
-            _write_other(ids, owned, status, code, reason, now)
+            mine = [pk for pk in ids if pk in owned]
+            stale += [(pk, status) for pk in ids if pk not in owned]
+            if not mine:
+                continue
+            _write_other(mine, owned, status, code, reason, now)
             if status == Status.PENDING:
-                applied.released += len(ids)
+                applied.released += len(mine)
             elif status == Status.FAILED:
-                applied.failed += len(ids)
+                applied.failed += len(mine)
             else:
-                applied.unknown += len(ids)
+                applied.unknown += len(mine)
+    for pk, result_status in stale:
+        logger.warning(
+            "Message %s changed hands before its result (%s) arrived; it may have been resent.",
+            pk,
+            result_status,
+        )
+    applied.stale = len(stale)
     return applied
 
 
@@ -225,8 +225,6 @@ def _by_old_status(ids: Iterable[int], owned: dict[int, str]) -> dict[str, list[
 
 def _lock_owned(ids: list[int], token: str) -> dict[int, str]:
     """Lock the ``ids`` still held under ``token``; returns their current status."""
-    if pgsql.applies():
-        return pgsql.owned(ids, token)
     return dict(
         Message.objects.select_for_update()
         .filter(id__in=ids, claim_token=token, status__in=(Status.SENDING, Status.UNKNOWN))
@@ -234,24 +232,35 @@ def _lock_owned(ids: list[int], token: str) -> dict[int, str]:
     )
 
 
-def _write_queued(queued: dict[int, int], owned: dict[int, str], now: datetime) -> None:
-    """Mark ``queued`` (message id → gateway id) accepted, in one UPDATE.
+def _write_queued(queued: dict[int, int], token: str, now: datetime) -> set[int]:
+    """Mark ``queued`` (message id → gateway id) accepted where the row still holds ``token``
+    (``sending``, or ``unknown`` after an expired lease); returns the ids accepted.
 
     Written as SQL rather than ``update(sms_id=Case(When(...), ...))``: the ORM resolves and
     copies each ``When`` per row, which cost about a millisecond of CPU per message and made the
     worker's single coordinator thread, not the network, the bound of a campaign (see
-    ``docs/benchmarks.rst``). The statement is the same: one ``CASE`` over this batch's ids.
+    ``docs/benchmarks.rst``). The statement is the same: one ``CASE`` over the ids.
     """
+    next_poll_at = _first_poll_at(now)
     if pgsql.applies():
-        changed = pgsql.write_queued(queued, now, _first_poll_at(now))
-        for old, ids in _by_old_status([pk for pk, _ in changed], dict(changed)).items():
+        accepted: set[int] = set()
+        rest = queued
+        for old in (Status.SENDING, Status.UNKNOWN):
+            ids = pgsql.write_queued(rest, token, old, now, next_poll_at)
             notify(ids, old, Status.QUEUED)
-        return
+            accepted.update(ids)
+            rest = {pk: sms_id for pk, sms_id in rest.items() if pk not in accepted}
+            if not rest:
+                break
+        return accepted
+    owned = _lock_owned(list(queued), token)
+    mine = {pk: sms_id for pk, sms_id in queued.items() if pk in owned}
+    if not mine:
+        return set()
     connection = connections[router.db_for_write(Message)]
     quote = connection.ops.quote_name
-    ids = list(queued)
-    marks = ", ".join(["%s"] * len(ids))
-    cases = " ".join(["WHEN %s THEN %s"] * len(ids))
+    marks = ", ".join(["%s"] * len(mine))
+    cases = " ".join(["WHEN %s THEN %s"] * len(mine))
     sql = (
         f"UPDATE {quote(Message._meta.db_table)} SET "  # noqa: S608 - names from _meta, values bound
         f"{quote('status')} = %s, {quote('sms_id')} = CASE {quote('id')} {cases} END, "
@@ -261,14 +270,15 @@ def _write_queued(queued: dict[int, int], owned: dict[int, str], now: datetime) 
     )
     adapt = connection.ops.adapt_datetimefield_value
     params: list[Any] = [Status.QUEUED.value]
-    for pk, sms_id in queued.items():
+    for pk, sms_id in mine.items():
         params += [pk, sms_id]
-    params += [adapt(now), adapt(_first_poll_at(now)), *ids]
+    params += [adapt(now), adapt(next_poll_at), *mine]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    for old, ids in _by_old_status(queued, owned).items():
-        record_events(ids, old, Status.QUEUED, when=now)
-        notify(ids, old, Status.QUEUED)
+    for old_status, group in _by_old_status(mine, owned).items():
+        record_events(group, old_status, Status.QUEUED, when=now)
+        notify(group, old_status, Status.QUEUED)
+    return set(mine)
 
 
 def _write_other(

@@ -52,44 +52,47 @@ def claim_rows(ids: list[int], token: str, now: datetime) -> list[tuple[Any, ...
     )
 
 
-def owned(ids: list[int], token: str) -> dict[int, str]:
-    """Lock and return ``id → status`` of the ``ids`` still held under ``token``."""
-    sql = f"""
-        SELECT id, status FROM {MSG}
-        WHERE id = ANY(%s::bigint[]) AND claim_token = %s AND status IN (%s, %s)
-        FOR UPDATE
-    """  # noqa: S608 - table names from _meta, every value bound
-    return {
-        int(pk): str(status)
-        for pk, status in _execute(sql, [ids, token, Status.SENDING, Status.UNKNOWN])
-    }
-
-
 def write_queued(
-    queued: dict[int, int], now: datetime, next_poll_at: datetime | None
-) -> list[tuple[int, str]]:
-    """Accept ``queued`` (message id → gateway id) and write one event per message from its
-    previous status (``sending``, or ``unknown`` after an expired lease); returns
-    ``(id, old status)`` of the rows changed. The rows must be locked by :func:`owned`."""
+    queued: dict[int, int],
+    token: str,
+    from_status: str,
+    now: datetime,
+    next_poll_at: datetime | None,
+) -> list[int]:
+    """Accept those of ``queued`` (message id → gateway id) still held in ``from_status`` under
+    ``token``, with one ``from_status → queued`` event each; returns the ids changed.
+
+    The condition is the lock: no ``SELECT … FOR UPDATE`` first. PostgreSQL re-checks it on the
+    newest version of a row another transaction changed meanwhile, so a row the lease recovery
+    has just made ``unknown`` is left alone here (and accepted by the call for ``unknown``), and
+    its event always names the status it really left.
+    """
     sql = f"""
-        WITH v AS (
-            SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, sms_id)
-        ), old AS (
-            SELECT m.id, m.status FROM {MSG} m JOIN v ON v.id = m.id
-        ), upd AS (
+        WITH upd AS (
             UPDATE {MSG} m SET status = %s, sms_id = v.sms_id, sent_at = %s, next_poll_at = %s,
                 error_code = '', error_message = ''
-            FROM v JOIN old ON old.id = v.id
-            WHERE m.id = v.id
-            RETURNING m.id, old.status AS old_status
+            FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, sms_id)
+            WHERE m.id = v.id AND m.claim_token = %s AND m.status = %s
+            RETURNING m.id
         ), ev AS (
             INSERT INTO {EV} (message_id, old_status, new_status, code, note, created_at)
-            SELECT id, old_status, %s, '', '', %s FROM upd
+            SELECT id, %s, %s, '', '', %s FROM upd
         )
-        SELECT id, old_status FROM upd
+        SELECT id FROM upd
     """  # noqa: S608 - table names from _meta, every value bound
     rows = _execute(
         sql,
-        [list(queued), list(queued.values()), Status.QUEUED, now, next_poll_at, Status.QUEUED, now],
+        [
+            Status.QUEUED,
+            now,
+            next_poll_at,
+            list(queued),
+            list(queued.values()),
+            token,
+            from_status,
+            from_status,
+            Status.QUEUED,
+            now,
+        ],
     )
-    return [(int(pk), str(old)) for pk, old in rows]
+    return [int(pk) for (pk,) in rows]
