@@ -1,9 +1,11 @@
 """The send worker: claim pending messages, send them in batches on a thread pool, apply results.
 
-One thread (the caller's) does every database operation, so the worker needs a single database
-connection and works on SQLite too; the pool threads only talk HTTP. The coordinator keeps at
-most ``2 * concurrency`` batches handed to the pool and claims more only as batches finish, so
-few messages sit claimed without a request in flight.
+One thread (the caller's, the coordinator) claims and decides; the pool threads only talk HTTP.
+Results are written by a :mod:`~django_letsads.worker.writer`: on PostgreSQL a thread with a
+connection of its own, so claiming and writing overlap; on SQLite (or inside a caller's
+transaction) the coordinator itself, so one connection is all the worker needs. The coordinator
+keeps at most ``2 * concurrency`` batches handed to the pool and claims more only as batches
+finish, so few messages sit claimed without a request in flight.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from django_letsads.dispatch import BatchResult, send_batch
 from django_letsads.exceptions import AccountError, GatewayUnreachableError
 from django_letsads.worker import claims
 from django_letsads.worker.base import BaseWorker
-from django_letsads.worker.claims import Claimed
+from django_letsads.worker.claims import Applied, Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
+from django_letsads.worker.writer import Writer, result_writer
 
 logger = logging.getLogger(__name__)
 
 Batch = tuple[str, str, list[Claimed]]  # sender, text, messages
+Finished = tuple[list[Claimed], BatchResult, bool]  # messages, result, release the unsent
 
 
 def make_batches(messages: Sequence[Claimed], size: int) -> list[Batch]:
@@ -82,6 +86,9 @@ class _Round:
         self.rate = RateLimiter(letsads_settings.RATE_LIMIT)
         self.ready: deque[Batch] = deque()
         self.in_flight: dict[Future[BatchResult], Batch] = {}
+        #: Answers not yet handed to the writer: they wait while it is busy, then go as one write.
+        self.unwritten: list[Finished] = []
+        self.writer: Writer[Applied] = result_writer("letsads-send-write")
         self.claimed_total = 0
         #: Per source (campaign id, or None), the last id this round claimed: see ``claims.claim``.
         self.after: dict[int | None, int] = {}
@@ -95,7 +102,10 @@ class _Round:
             try:
                 self._loop(pool)
             finally:
-                self._drain()
+                try:
+                    self._drain()
+                finally:
+                    self.writer.close(raise_errors=False)
 
     def _loop(self, pool: ThreadPoolExecutor) -> None:
         while True:
@@ -112,6 +122,7 @@ class _Round:
                 return
             done, _ = wait(list(self.in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
             self._apply([(future, self.in_flight.pop(future)) for future in done])
+            self._write()
 
     def _send(self, sender: str, text: str, recipients: list[str]) -> BatchResult:
         self.rate.acquire()
@@ -140,12 +151,8 @@ class _Round:
         return True
 
     def _apply(self, finished: list[tuple[Future[BatchResult], Batch]]) -> None:
-        """Write the results of every batch that finished since the last call, together.
-
-        One transaction for all of them (``claims.apply_results``): while the coordinator writes,
-        more batches finish, so under load each write covers more messages.
-        """
-        items: list[tuple[list[Claimed], BatchResult, bool]] = []
+        """Take in the answers of finished batches: decide at once whether the round must stop,
+        and queue their writing (see :meth:`_write`)."""
         for future, (_, _, messages) in finished:
             try:
                 result = future.result()
@@ -156,36 +163,49 @@ class _Round:
                 self.report.add(crashed=len(messages))
                 self._stop()
                 continue
-            release = isinstance(result.error, AccountError | GatewayUnreachableError)
-            items.append((messages, result, release))
-        if not items:
-            return
-        applied = retry_on_db_error(claims.apply_results, self.token, items)
-        self.report.add(
-            requests=sum(result.requests for _, result, _ in items),
-            queued=applied.queued,
-            failed=applied.failed,
-            unknown=applied.unknown,
-            released=applied.released,
-            stale=applied.stale,
-        )
-        for messages, result, _ in items:
+            self.report.add(requests=result.requests)
             error = result.error
             if isinstance(error, AccountError):
                 if self.report.stop_error is None:
                     self.report.stop_error = error
                     logger.error("LetsAds refused the account (%s): %s", error.code, error.message)
-                retry_on_db_error(
-                    claims.pause_for_account_error,
-                    [m.campaign_id for m in messages if m.campaign_id is not None],
-                    error.code,
-                    error.message,
-                )
                 self._stop()
             elif isinstance(error, GatewayUnreachableError):
                 self.report.backoff = True
                 self._stop()
-        if self.worker.on_progress is not None:
+            release = isinstance(error, AccountError | GatewayUnreachableError)
+            self.unwritten.append((messages, result, release))
+
+    def _write(self, *, wait: bool = False) -> None:
+        """Hand the answers gathered so far to the writer as one write, if it is free.
+
+        Everything that finished while the writer was busy goes in one transaction
+        (``claims.apply_results``), so under load each write covers more messages. Once as many
+        batches wait as may be in flight, the coordinator waits for the writer instead of
+        claiming more, so answers never pile up unwritten. With ``wait`` (the end of the round),
+        wait for the writer and write everything.
+        """
+        backlog = len(self.unwritten) >= 2 * self.worker.concurrency
+        if self.unwritten and (wait or backlog or not self.writer.busy):
+            # Let the writer finish first, so that if its last write failed, the error is raised
+            # here while these answers are still in ``unwritten`` (the drain writes them).
+            self._collect(wait=True)
+            items, self.unwritten = self.unwritten, []
+            self.writer.submit(lambda: _write_results(self.token, items))
+        self._collect(wait=wait)
+
+    def _collect(self, *, wait: bool) -> None:
+        """Count what the writer has written (``wait``: everything handed to it)."""
+        applied_list = self.writer.collect(wait=wait)
+        for applied in applied_list:
+            self.report.add(
+                queued=applied.queued,
+                failed=applied.failed,
+                unknown=applied.unknown,
+                released=applied.released,
+                stale=applied.stale,
+            )
+        if applied_list and self.worker.on_progress is not None:
             self.worker.on_progress(self.report)
 
     def _stop(self) -> None:
@@ -197,14 +217,34 @@ class _Round:
                 self.ready.append(batch)
 
     def _drain(self) -> None:
-        """Wait for requests in flight and apply them; release every claim never sent."""
+        """Wait for requests in flight and apply them; release every claim never sent.
+
+        Batches not yet started are cancelled first: after an error nothing more goes out.
+        """
+        self._stop()
         for future in list(self.in_flight):
             future.exception()  # waits; the result is applied below
         self._apply([(f, batch) for f, batch in self.in_flight.items() if not f.cancelled()])
         self.in_flight.clear()
+        self._write(wait=True)
         unsent = [m.id for _, _, batch in self.ready for m in batch]
         self.ready.clear()
         if unsent:
             code = self.report.stop_error.code if self.report.stop_error else ""
             released = retry_on_db_error(claims.release, self.token, unsent, code=code)
             self.report.add(released=released)
+
+
+def _write_results(token: str, items: list[Finished]) -> Applied:
+    """Write finished batches (on the writer's thread), then pause the campaigns of any whose
+    request an account-level error refused, with the reason shown in the admin."""
+    applied = retry_on_db_error(claims.apply_results, token, items)
+    for messages, result, _ in items:
+        if isinstance(result.error, AccountError):
+            retry_on_db_error(
+                claims.pause_for_account_error,
+                [m.campaign_id for m in messages if m.campaign_id is not None],
+                result.error.code,
+                result.error.message,
+            )
+    return applied
