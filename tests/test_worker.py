@@ -307,3 +307,18 @@ def test_poll_transport_fault_backs_off_without_counting_a_poll(letsads_simulato
     assert message.status == S.QUEUED
     assert message.next_poll_at is not None
     assert message.next_poll_at > timezone.now()
+
+
+def test_deleting_a_campaign_deletes_its_messages_and_their_history(letsads_simulator):
+    # The history has no database constraint (see StatusEvent.message): Django's cascade must
+    # leave no event behind, and the other campaign's history must stay.
+    doomed = make_campaign(numbers(30))
+    kept = make_campaign(numbers(20, start=100))
+    SendWorker().run_once()
+    assert StatusEvent.objects.count() == 100
+
+    doomed.delete()
+
+    assert not Message.objects.filter(campaign_id=doomed.pk).exists()
+    assert StatusEvent.objects.count() == 40
+    assert set(StatusEvent.objects.values_list("message__campaign", flat=True)) == {kept.pk}
