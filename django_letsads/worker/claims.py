@@ -57,7 +57,7 @@ def claim(
     """Commit up to ``limit`` sendable messages as ``sending`` under ``token``; oldest first.
 
     Pending messages are looked up per source (each sending campaign, and messages with no
-    campaign) on the partial index ``(campaign, id) WHERE status = 'pending'``, so a large draft
+    campaign) on the index ``(campaign, status, id)``, so a large draft
     campaign never slows the search; the sources are merged by id, which keeps global creation
     order. On PostgreSQL (and other databases with ``SKIP LOCKED``) concurrent workers skip each
     other's rows; elsewhere the guarded UPDATE below is the claim, and SQLite's database lock
