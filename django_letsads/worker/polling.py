@@ -25,6 +25,7 @@ from django_letsads.exceptions import AccountError, LetsAdsError, MessageNotExis
 from django_letsads.models import Message, StatusEvent
 from django_letsads.status import FINAL_STATUSES, GATEWAY_STATUS_MAP, POLLABLE_STATUSES, Status
 from django_letsads.transitions import notify
+from django_letsads.worker import pgsql
 from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.ratelimit import RateLimiter
@@ -234,6 +235,7 @@ class PollWorker(BaseWorker):
     def run_once(self) -> RoundReport:
         report = RoundReport()
         letsads_settings.POLL_SCHEDULE  # noqa: B018 - a bad schedule fails before any claim
+        retry_on_db_error(pgsql.refresh_stale_statistics)
         with (
             self.round_client() as client,
             ThreadPoolExecutor(self.concurrency, thread_name_prefix="letsads-poll") as pool,

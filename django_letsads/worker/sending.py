@@ -20,7 +20,7 @@ from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.dispatch import BatchResult, send_batch
 from django_letsads.exceptions import AccountError, GatewayUnreachableError
-from django_letsads.worker import claims
+from django_letsads.worker import claims, pgsql
 from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.claims import Applied, Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
@@ -66,6 +66,7 @@ class SendWorker(BaseWorker):
         # would leave messages the gateway accepted without their ids (then ``unknown``).
         letsads_settings.POLL_SCHEDULE  # noqa: B018 - raises LetsAdsConfigurationError if bad
         recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
+        retry_on_db_error(pgsql.refresh_stale_statistics)
         report.add(expired_claims=recovered)
         with self.round_client() as client:
             _Round(self, client, report).run()
