@@ -95,6 +95,19 @@ class LetsAdsClient:
         self._sleep = sleep
         self._owns_session = session is None
         self.session = session if session is not None else self._new_session()
+        # What ``Session.post`` would work out again for every request (its headers, the proxy
+        # and CA bundle from the environment, the adapter mounted for the URL), worked out once:
+        # see ``_post_once``.
+        self._headers = {
+            **self.session.headers,
+            "Content-Type": "text/xml; charset=utf-8",
+            "User-Agent": USER_AGENT,
+        }
+        environment = self.session.merge_environment_settings(api_url, {}, False, None, None)
+        self._proxies: dict[str, str] = dict(environment["proxies"])
+        self._verify: bool | str = True if environment["verify"] is None else environment["verify"]
+        self._cert: str | tuple[str, str] | None = environment["cert"]
+        self._adapter = self.session.get_adapter(api_url)
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -201,12 +214,18 @@ class LetsAdsClient:
     def _post_once(self, body: bytes, kind: str) -> protocol.Response:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("LetsAds %s request to %s: %s", kind, self.api_url, redact(body))
+        # Straight to the adapter rather than ``Session.post``: the session's per-request work
+        # (cookies, netrc, environment, hooks, redirects) was half of the client's CPU per
+        # request, and the poller makes one request per message (``docs/benchmarks.rst``). Not
+        # following redirects is deliberate too: a redirected POST could be sent twice.
+        request = requests.Request("POST", self.api_url, data=body, headers=self._headers)
         try:
-            http = self.session.post(
-                self.api_url,
-                data=body,
-                headers={"Content-Type": "text/xml; charset=utf-8", "User-Agent": USER_AGENT},
+            http = self._adapter.send(
+                request.prepare(),
                 timeout=self.timeout,
+                verify=self._verify,
+                cert=self._cert,
+                proxies=self._proxies,
             )
         except requests.ConnectionError as exc:
             if _never_left(exc):

@@ -1,0 +1,104 @@
+"""The client's HTTP transport: what it takes from the session and environment, and redirects."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from django_letsads.client import LetsAdsClient
+from django_letsads.exceptions import BadResponseError
+
+
+@dataclass
+class Recorder:
+    url: str
+    #: ``(request line, body)`` of every request received.
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+
+@contextmanager
+def http_server(answer: tuple[int, dict[str, str], bytes]) -> Iterator[Recorder]:
+    """A loopback server answering every POST with ``answer`` and recording what it got."""
+    seen: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            seen.append((self.requestline, self.rfile.read(length).decode()))
+            status, headers, body = answer
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Recorder(f"http://127.0.0.1:{server.server_address[1]}/api", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_machine(monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_redirect_is_not_followed_so_a_send_cannot_go_out_twice(letsads_simulator):
+    # A 307 asks the client to POST the same body again elsewhere: with money on the line the
+    # client must stop and report the answer instead.
+    with http_server((307, {"Location": letsads_simulator.url}, b"")) as seen:
+        client = LetsAdsClient("380501234567", "secret-pw", api_url=seen.url)
+        with pytest.raises(BadResponseError) as info:
+            client.send("Test", "Hi", ["380671112233"])
+    assert info.value.code == "HTTP_307"
+    assert len(seen.requests) == 1
+    assert letsads_simulator.sends() == []
+
+
+def test_a_proxy_from_the_environment_is_used(monkeypatch):
+    answer = b'<?xml version="1.0" encoding="UTF-8"?><response><name>Balance</name>'
+    answer += b"<description>12.50</description><currency>UAH</currency></response>"
+    with http_server((200, {"Content-Type": "text/xml"}, answer)) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.removesuffix("/api"))
+        client = LetsAdsClient("380501234567", "secret-pw", api_url="http://gateway.invalid/api")
+        balance = client.balance()
+    assert str(balance.amount) == "12.50"
+    # A proxied request names the absolute URL in its request line.
+    assert proxy.requests[0][0] == "POST http://gateway.invalid/api HTTP/1.1"
+
+
+def test_headers_set_on_a_given_session_are_sent(monkeypatch):
+    answer = b'<?xml version="1.0" encoding="UTF-8"?><response><name>Balance</name>'
+    answer += b"<description>1</description><currency>UAH</currency></response>"
+    received: dict[str, str] = {}
+
+    class Recording(requests.adapters.HTTPAdapter):
+        def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+            received.update(request.headers)
+            return super().send(request, **kwargs)
+
+    with http_server((200, {"Content-Type": "text/xml"}, answer)) as server:
+        session = requests.Session()
+        session.mount("http://", Recording())
+        session.headers["X-Trace"] = "abc"
+        LetsAdsClient("380501234567", "secret-pw", api_url=server.url, session=session).balance()
+    assert received["X-Trace"] == "abc"
+    assert received["Content-Type"] == "text/xml; charset=utf-8"
+    assert received["User-Agent"].startswith("django-letsads/")
