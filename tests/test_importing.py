@@ -160,3 +160,45 @@ def test_each_chunk_is_written_in_one_transaction_outside_the_callers():
     assert len(writes) == 3  # one statement per chunk of 500, never one per row
     # A statement of many rows commits once by itself; an executemany must be wrapped.
     assert all(atomic for many, atomic in writes if many)
+
+
+def test_names_keep_every_character_the_database_can_hold(campaign):
+    names = ['O"Brien', "back\\slash", "a,b{c}d", "NULL", "", "Олена Ткачук", "tab\there", "'q'"]
+    csv_text = "phone;name\n" + "".join(
+        f'38050{n:07d};"{name.replace(chr(34), chr(34) * 2)}"\n' for n, name in enumerate(names)
+    )
+
+    report = import_recipients(campaign, csv_text, kind="csv")
+
+    assert report.added == len(names)
+    assert recipients(campaign) == {f"38050{n:07d}": name for n, name in enumerate(names)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_inside_a_transaction_is_all_or_nothing_even_when_a_chunk_fails(monkeypatch):
+    from django.db import connection, transaction
+
+    from django_letsads import importing
+
+    campaign = Campaign.objects.create(name="Atomic", sender="Test", text="Hello")
+    method = {"postgresql": "_insert_unnest", "sqlite": "_insert_many"}.get(
+        connection.vendor, "_insert_bulk"
+    )
+    real_insert = getattr(importing._Inserter, method)
+    calls = 0
+
+    def failing_third(self, numbers, names):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the disk is full")
+        return real_insert(self, numbers, names)
+
+    monkeypatch.setattr(importing._Inserter, method, failing_third)
+    lines = [f"38050{n:07d}\n" for n in range(2000)]
+
+    with pytest.raises(RuntimeError, match="disk is full"), transaction.atomic():
+        import_recipients(campaign, lines, chunk_size=500)
+
+    assert calls == 3
+    assert not campaign.messages.exists()
