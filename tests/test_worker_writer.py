@@ -93,13 +93,18 @@ def test_outside_a_transaction_a_database_server_gets_a_writer_thread():
         writer.close()
 
 
+@pytest.fixture
+def committed_postgres(transactional_db):
+    """Real commits on PostgreSQL: where a round gets its writer thread."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the writer thread runs on a database server only")
+
+
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_postgres")
 def test_a_round_writes_its_results_from_the_writer_thread_with_every_event(
     letsads_simulator, monkeypatch
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("the writer thread runs on a database server only")
     writers: set[str] = set()
     real_apply = claims_module.apply_results
 
@@ -131,12 +136,10 @@ def _connections_to_this_database() -> int:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_postgres")
 def test_a_write_that_fails_on_the_writer_thread_ends_the_round_and_nothing_is_resent(
     letsads_simulator, monkeypatch
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("the writer thread runs on a database server only")
     calls = 0
     real_apply = claims_module.apply_results
 
