@@ -57,11 +57,10 @@ def claim(
     """Commit up to ``limit`` sendable messages as ``sending`` under ``token``; oldest first.
 
     Pending messages are looked up per source (each sending campaign, and messages with no
-    campaign) on the index ``(campaign, status, id)``, so a large draft
-    campaign never slows the search; the sources are merged by id, which keeps global creation
-    order. On PostgreSQL (and other databases with ``SKIP LOCKED``) concurrent workers skip each
-    other's rows; elsewhere the guarded UPDATE below is the claim, and SQLite's database lock
-    serialises it.
+    campaign) on the index ``(campaign, status, id)``, so a large draft campaign never slows the
+    search; the sources are merged by id, which keeps global creation order. On PostgreSQL (and
+    other databases with ``SKIP LOCKED``) concurrent workers skip each other's rows; elsewhere
+    the guarded UPDATE below is the claim, and SQLite's database lock serialises it.
 
     ``after`` (source → last id claimed from it) lets a round continue where its previous claim
     ended instead of walking again over the index entries of rows it already claimed, which
