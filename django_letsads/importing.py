@@ -19,7 +19,6 @@ import io
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
@@ -30,6 +29,7 @@ from django.utils import timezone
 from django_letsads.models import Campaign, Message
 from django_letsads.phones import normalize_many
 from django_letsads.status import Status
+from django_letsads.worker.writer import BackgroundWriter, InlineWriter, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -302,45 +302,36 @@ class _Inserter:
             )
         self.columns += [quote(str(f.column)) for f in varying]
         self.table = quote(Message._meta.db_table)
-        self._helper: ThreadPoolExecutor | None = None
-        self._running: tuple[Future[int], int] | None = None  # the INSERT, its number of rows
+        self._writer: Writer[tuple[int, int]] = InlineWriter()  # (rows added, rows offered)
 
     def __enter__(self) -> _Inserter:
         if self.vendor == "postgresql":
             self.connection.inc_thread_sharing()
-            self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="letsads-import")
+            self._writer = BackgroundWriter("letsads-import")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         try:
-            self._finish()
+            self._count(wait=True)
         finally:
-            if self._helper is not None:
-                self._helper.shutdown(wait=True)
-                self._helper = None
+            self._writer.close(raise_errors=exc_info[0] is None)
+            if isinstance(self._writer, BackgroundWriter):
                 self.connection.dec_thread_sharing()
 
     def insert(self, numbers: list[str], names: list[str]) -> None:
         if not numbers:
             return
-        if self._helper is not None:
-            self._finish()
-            self._running = (self._helper.submit(self._insert_unnest, numbers, names), len(numbers))
-        elif self.vendor == "sqlite":
-            self._count(self._insert_many(numbers, names), len(numbers))
-        else:
-            self._count(self._insert_bulk(numbers, names), len(numbers))
+        insert = {"postgresql": self._insert_unnest, "sqlite": self._insert_many}.get(
+            self.vendor, self._insert_bulk
+        )
+        self._writer.submit(lambda: (insert(numbers, names), len(numbers)))
+        self._count()
 
-    def _finish(self) -> None:
-        """Wait for the INSERT in progress, if any, and count it (its error is raised here)."""
-        if self._running is not None:
-            future, rows = self._running
-            self._running = None
-            self._count(future.result(), rows)
-
-    def _count(self, added: int, rows: int) -> None:
-        self.report.added += added
-        self.report.duplicates += rows - added
+    def _count(self, *, wait: bool = False) -> None:
+        """Count the inserts finished so far (``wait``: all) in the report."""
+        for added, offered in self._writer.collect(wait=wait):
+            self.report.added += added
+            self.report.duplicates += offered - added
 
     def _insert_unnest(self, numbers: list[str], names: list[str]) -> int:
         selects = [f"CAST(%s AS {db_type})" for db_type, _ in self.constants]

@@ -13,6 +13,9 @@ inside a caller's transaction (a test's, say), whose rows a second connection co
 Otherwise an :class:`InlineWriter` runs each write at once in the caller's thread: the same
 calls, one connection.
 
+The recipient import uses the same two classes for its inserts (there the background thread
+shares the caller's connection, so a caller's transaction still covers the import).
+
 One write runs at a time, in the order they were handed over: :meth:`~BackgroundWriter.submit`
 waits for the previous one. The coordinator gathers what finishes meanwhile and hands it over as
 one write when the writer is free (``busy``), so under load each transaction covers more
@@ -78,7 +81,8 @@ class InlineWriter(Generic[R]):
 
 
 class BackgroundWriter(Generic[R]):
-    """Runs writes one at a time on a thread with its own database connection.
+    """Runs writes one at a time on a thread of its own. A write that asks ``connections`` for a
+    connection there gets that thread's own, which :meth:`close` closes.
 
     A write's error is raised by the next :meth:`collect` (or :meth:`close`), once.
     """
