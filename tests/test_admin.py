@@ -367,6 +367,38 @@ def test_message_search_understands_numbers_as_people_write_them(superuser_clien
     assert "380671234567" not in page
 
 
+def test_message_search_by_a_number_also_finds_that_gateway_id(superuser_client):
+    campaign = make_campaign(["380671234567", "380681234567"])
+    Message.objects.filter(campaign=campaign, recipient="380671234567").update(sms_id=501234567)
+
+    page = superuser_client.get(
+        reverse("admin:django_letsads_message_changelist"), {"q": "501234567"}
+    ).content.decode()
+
+    assert "380671234567" in page  # its gateway id is the term
+    assert "380681234567" not in page
+
+
+@pytest.mark.postgres
+def test_message_search_for_a_whole_number_is_answered_from_an_index(rf, admin_user):
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    from django.contrib.admin import site
+
+    make_campaign(["380501234567", "380671234567"])
+    request = rf.get("/", {"q": "+380 50 123 45 67"})
+    request.user = admin_user
+    queryset, _ = site._registry[Message].get_search_results(
+        request, Message.objects.all(), "+380 50 123 45 67"
+    )
+    with connection.cursor() as cursor:  # a tiny table: make reading all of it look dear
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    # Not a scan of every row (sequential, or of the primary key with a filter): a lookup.
+    assert re.search(r"Index Cond: .*recipient.* = '380501234567'", queryset.explain())
+    assert list(queryset.values_list("recipient", flat=True)) == ["380501234567"]
+
+
 @pytest.mark.letsads_simulator(balance=Decimal("12.5"))
 def test_campaign_list_balance_is_cached(superuser_client, letsads_simulator):
     superuser_client.get(reverse(CHANGELIST))

@@ -202,3 +202,12 @@ def test_an_import_inside_a_transaction_is_all_or_nothing_even_when_a_chunk_fail
 
     assert calls == 3
     assert not campaign.messages.exists()
+
+
+def test_the_same_number_can_be_in_several_campaigns(campaign):
+    other = Campaign.objects.create(name="Autumn sale", sender="Shop", text="Hello")
+
+    first = import_recipients(campaign, "380501234567\n")
+    second = import_recipients(other, "380501234567\n380501234567\n")
+
+    assert (first.added, second.added, second.duplicates) == (1, 1, 1)
