@@ -11,4 +11,6 @@ class LetsAdsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks (django_letsads.E00x / W00x).
-        from django_letsads import checks  # noqa: F401
+        from django_letsads import cascade, checks  # noqa: F401
+
+        cascade.connect()

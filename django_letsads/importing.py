@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 from django.db import connections, router, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from django_letsads.models import Campaign, Message
@@ -288,9 +288,15 @@ class _Inserter:
         self.constants: list[tuple[str, Any]] = []  # (db type, value) of the other columns
         template = Message(campaign_id=campaign.pk, status=Status.PENDING)
         quote = self.connection.ops.quote_name
-        varying = [Message._meta.get_field("recipient"), Message._meta.get_field("recipient_name")]
+        # Given by each insert, last and in this order: the campaign (checked by the statement),
+        # then the two columns that vary by row.
+        supplied: list[Field[Any, Any]] = [
+            Message._meta.get_field("campaign"),
+            Message._meta.get_field("recipient"),
+            Message._meta.get_field("recipient_name"),
+        ]
         for model_field in Message._meta.concrete_fields:
-            if model_field.primary_key or model_field in varying:
+            if model_field.primary_key or model_field in supplied:
                 continue
             self.columns.append(quote(str(model_field.column)))
             value = model_field.pre_save(template, add=True)
@@ -300,8 +306,9 @@ class _Inserter:
                     model_field.get_db_prep_save(value, self.connection),
                 )
             )
-        self.columns += [quote(str(f.column)) for f in varying]
+        self.columns += [quote(str(f.column)) for f in supplied]
         self.table = quote(Message._meta.db_table)
+        self.campaign_table = quote(Campaign._meta.db_table)
         self._writer: Writer[tuple[int, int]] = InlineWriter()  # (rows added, rows offered)
 
     def __enter__(self) -> _Inserter:
@@ -333,17 +340,47 @@ class _Inserter:
             self.report.added += added
             self.report.duplicates += offered - added
 
+    def _check_campaign(self, *, lock: bool) -> None:
+        """Raise ``Campaign.DoesNotExist`` if the campaign is gone (``lock``: else lock its row).
+
+        ``Message.campaign`` has no database constraint to refuse rows of a deleted campaign;
+        the row lock makes a concurrent deletion wait for this chunk, whose rows it then sweeps
+        up (:mod:`django_letsads.cascade`).
+        """
+        # On the import's own connection: on PostgreSQL this runs on the helper thread, whose
+        # ``connections`` would hand the ORM another connection, outside a caller's transaction.
+        sql = f"SELECT 1 FROM {self.campaign_table} WHERE id = %s"  # noqa: S608 - name from _meta
+        if lock and self.connection.features.has_select_for_update:
+            sql += " FOR UPDATE"
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, [self.campaign.pk])
+            found = cursor.fetchone() is not None
+        if not found:
+            raise Campaign.DoesNotExist(
+                f"Campaign {self.campaign.pk} does not exist: it was deleted before or during "
+                "the import, and its messages with it."
+            )
+
     def _insert_unnest(self, numbers: list[str], names: list[str]) -> int:
+        # The campaign row is locked FOR KEY SHARE by the statement itself, as a foreign key
+        # check would: no round trip of its own, and no rows at all if the campaign is gone.
         selects = [f"CAST(%s AS {db_type})" for db_type, _ in self.constants]
         sql = (
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608 - names from _meta, values bound
-            f"SELECT {', '.join(selects)}, r.number, r.name "
-            "FROM unnest(%s::text[], %s::text[]) AS r(number, name) ON CONFLICT DO NOTHING"
+            f"SELECT {', '.join(selects)}, c.id, r.number, r.name "
+            f"FROM (SELECT id FROM {self.campaign_table} WHERE id = %s FOR KEY SHARE) AS c "
+            "CROSS JOIN unnest(%s::text[], %s::text[]) AS r(number, name) ON CONFLICT DO NOTHING"
         )
         params = [value for _, value in self.constants]
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, [*params, _array_literal(numbers), _array_literal(names)])
-            return int(cursor.rowcount)
+            cursor.execute(
+                sql,
+                [*params, self.campaign.pk, _array_literal(numbers), _array_literal(names)],
+            )
+            added = int(cursor.rowcount)
+        if not added:  # every number a duplicate, or no campaign to add them to
+            self._check_campaign(lock=False)
+        return added
 
     def _insert_many(self, numbers: list[str], names: list[str]) -> int:
         placeholders = ", ".join(["%s"] * len(self.columns))
@@ -351,15 +388,18 @@ class _Inserter:
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608 - names from _meta, values bound
             f"VALUES ({placeholders}) ON CONFLICT DO NOTHING"
         )
-        constants = tuple(value for _, value in self.constants)
+        row = (*(value for _, value in self.constants), self.campaign.pk)
         # One transaction per chunk: in autocommit, SQLite would commit (and sync to disk) after
         # every row of the executemany, about a millisecond each.
         with transaction.atomic(using=self.db), self.connection.cursor() as cursor:
             cursor.executemany(
-                sql,
-                [(*constants, number, name) for number, name in zip(numbers, names, strict=True)],
+                sql, [(*row, number, name) for number, name in zip(numbers, names, strict=True)]
             )
-            return int(cursor.rowcount)
+            # Checked after writing, when this transaction holds SQLite's write lock: no
+            # deletion can commit between the check and the commit of these rows.
+            added = int(cursor.rowcount)
+            self._check_campaign(lock=True)
+            return added
 
     def _insert_bulk(self, numbers: list[str], names: list[str]) -> int:
         # bulk_create(ignore_conflicts=True) cannot say how many rows it inserted; count around it
@@ -367,6 +407,7 @@ class _Inserter:
         messages = self.campaign.messages.using(self.db)
         now = timezone.now()
         with transaction.atomic(using=self.db):
+            self._check_campaign(lock=True)
             before = messages.count()
             Message.objects.using(self.db).bulk_create(
                 [

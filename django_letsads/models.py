@@ -114,6 +114,13 @@ class Message(models.Model):
         # The (campaign, status, id) index already leads with it; one index fewer to maintain
         # per inserted row matters for million-row imports.
         db_index=False,
+        # No foreign key in the database: PostgreSQL checks one row by row, and that check was
+        # two fifths of the server's cost of an import (``docs/benchmarks.rst``). Django still
+        # deletes a campaign's messages with it; the import locks the campaign row against a
+        # concurrent delete as the check did, and a deletion sweeps up anything inserted while
+        # it ran (:mod:`django_letsads.cascade`). Rows of a campaign deleted behind
+        # Django's back are never claimed: the worker claims per existing campaign.
+        db_constraint=False,
     )
     recipient = models.CharField(_("recipient"), max_length=20)
     recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)

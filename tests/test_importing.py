@@ -204,6 +204,31 @@ def test_an_import_inside_a_transaction_is_all_or_nothing_even_when_a_chunk_fail
     assert not campaign.messages.exists()
 
 
+def test_an_import_into_a_deleted_campaign_stops_with_a_clear_error(campaign):
+    Campaign.objects.filter(pk=campaign.pk).delete()
+
+    with pytest.raises(Campaign.DoesNotExist, match=rf"Campaign {campaign.pk} does not exist"):
+        import_recipients(campaign, "380501234567\n380671234567\n")
+
+    assert not Message.objects.filter(campaign_id=campaign.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_deleted_during_an_import_leaves_no_message_behind():
+    campaign = Campaign.objects.create(name="Deleted midway", sender="Test", text="Hello")
+
+    def lines():
+        for n in range(2000):
+            if n == 1200:  # two chunks are in
+                Campaign.objects.filter(pk=campaign.pk).delete()
+            yield f"38050{n:07d}\n"
+
+    with pytest.raises(Campaign.DoesNotExist):
+        import_recipients(campaign, lines(), chunk_size=500)
+
+    assert not Message.objects.filter(campaign_id=campaign.pk).exists()
+
+
 def test_the_same_number_can_be_in_several_campaigns(campaign):
     other = Campaign.objects.create(name="Autumn sale", sender="Shop", text="Hello")
 
@@ -211,3 +236,46 @@ def test_the_same_number_can_be_in_several_campaigns(campaign):
     second = import_recipients(other, "380501234567\n380501234567\n")
 
     assert (first.added, second.added, second.duplicates) == (1, 1, 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_deleted_while_an_import_runs_waits_for_it_and_takes_its_messages():
+    """``Message.campaign`` has no database constraint: the import's row lock on the campaign and
+    the deletion's sweep (``django_letsads.cascade``) are what keep orphans out."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between two connections need PostgreSQL")
+    campaign = Campaign.objects.create(name="Contended", sender="Test", text="Hello")
+    deleted = threading.Event()
+    errors: list[BaseException] = []
+
+    def delete_from_another_connection() -> None:
+        try:
+            Campaign.objects.filter(pk=campaign.pk).delete()
+            deleted.set()
+        except BaseException as exc:  # pragma: no cover - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    deleter = threading.Thread(target=delete_from_another_connection)
+    waited: list[bool] = []
+
+    def lines():
+        for n in range(1500):
+            if n == 1200:  # two chunks are in, uncommitted; the campaign row is not yet updated
+                deleter.start()
+                waited.append(not deleted.wait(1.0))
+            yield f"38050{n:07d}\n"
+
+    with transaction.atomic():
+        report = import_recipients(campaign, lines(), chunk_size=500)
+    deleter.join(timeout=30)
+
+    assert waited == [True]  # the deletion waited for the import's transaction
+    assert (report.added, errors, deleted.is_set()) == (1500, [], True)
+    assert not Message.objects.filter(campaign_id=campaign.pk).exists()
