@@ -1,6 +1,6 @@
 """Adding recipients to a campaign from pasted text or a CSV file, a million lines at a time.
 
-An import streams its source: lines are read, checked with :func:`phones.normalize_many` and
+An import streams its source: lines are read, checked with :func:`phones.check_many` and
 inserted in chunks, so memory stays the size of one chunk whatever the size of the file. The
 database's unique (campaign, recipient) constraint does the de-duplication, both within the file
 and against numbers the campaign already has, so nothing is remembered across chunks either.
@@ -27,7 +27,7 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from django_letsads.models import Campaign, Message
-from django_letsads.phones import normalize_many
+from django_letsads.phones import check_many
 from django_letsads.status import Status
 from django_letsads.worker.writer import BackgroundWriter, InlineWriter, Writer
 
@@ -182,9 +182,11 @@ def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, str, str]]:
         phone_col, name_col = _columns(row, named=True)
     else:
         phone_col, name_col = _columns(row)
-        yield from _csv_row(skipped + reader.line_num, row, phone_col, name_col)
+        if parsed := _csv_row(skipped + reader.line_num, row, phone_col, name_col):
+            yield parsed
     for row in reader:
-        yield from _csv_row(skipped + reader.line_num, row, phone_col, name_col)
+        if parsed := _csv_row(skipped + reader.line_num, row, phone_col, name_col):
+            yield parsed
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
@@ -194,14 +196,15 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
 
 def _csv_row(
     number: int, row: list[str], phone_col: int, name_col: int | None
-) -> Iterator[tuple[int, str, str]]:
-    if not any(cell.strip() for cell in row):
-        return
+) -> tuple[int, str, str] | None:
+    """(line number, phone, name) of one CSV row, ``None`` for a blank one."""
+    if not "".join(row).strip():
+        return None
     phone = row[phone_col].strip() if phone_col < len(row) else ""
     name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
     # PostgreSQL text cannot hold NUL; one stray NUL in a name must not fail the whole import.
     name = name.replace("\x00", "")
-    yield number, phone or ";".join(row), name[:_NAME_MAX]
+    return number, phone or ";".join(row), name[:_NAME_MAX]
 
 
 def _columns(header: list[str], *, named: bool = False) -> tuple[int, int | None]:
@@ -235,16 +238,16 @@ def _import_chunk(
     report: ImportReport,
     region: str | None,
 ) -> None:
-    verdicts = normalize_many((raw for _, raw, _ in chunk), region)
+    verdicts = check_many([raw for _, raw, _ in chunk], region)
     numbers: list[str] = []
     names: list[str] = []
-    for (line, raw, name), verdict in zip(chunk, verdicts, strict=True):
-        if not verdict.valid:
-            report.reject(line, raw, verdict.reason)
-        elif verdict.duplicate:
+    for (line, raw, name), (number, reason, duplicate_of) in zip(chunk, verdicts, strict=True):
+        if not number:
+            report.reject(line, raw, reason)
+        elif duplicate_of is not None:
             report.duplicates += 1
         else:
-            numbers.append(verdict.number)
+            numbers.append(number)
             names.append(name)
     inserter.insert(numbers, names)
 

@@ -28,8 +28,10 @@ from django_letsads.exceptions import InvalidRecipientError
 
 INVALID_NUMBER = "INVALID_NUMBER"
 
-#: Characters people put between digits; removed before reading the number.
-_SEPARATORS = str.maketrans("", "", " \t\u00a0\u2009-\u2010\u2011\u2012\u2013().,/")
+#: Characters people put between digits; removed before reading the number. The most common
+#: first: removing them one ``str.replace`` at a time, each only when present, costs a third of
+#: ``str.translate`` with a deletion table, which looks every character up.
+_SEPARATORS = " -()\t\u00a0\u2009\u2010\u2011\u2012\u2013.,/"
 
 _POSSIBILITY_REASONS = {
     ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
@@ -195,7 +197,10 @@ def _verdict(raw: str, region: str) -> tuple[str, str]:
     text = raw.strip()
     if not text:
         return "", "empty"
-    cleaned = text.translate(_SEPARATORS)
+    cleaned = text
+    for separator in _SEPARATORS:
+        if separator in cleaned:
+            cleaned = cleaned.replace(separator, "")
     if cleaned.startswith("+"):
         international, body = True, cleaned[1:]
     elif cleaned.startswith("00"):
@@ -237,20 +242,31 @@ def normalize_many(raws: Iterable[str], region: str | None = None) -> list[Norma
 
     The first occurrence of a number is the one to send; later ones have ``duplicate_of`` set.
     """
+    raws = [str(raw) for raw in raws]
+    return [
+        NormalizedNumber(raw, number, None if number else INVALID_NUMBER, reason, duplicate_of)
+        for raw, (number, reason, duplicate_of) in zip(raws, check_many(raws, region), strict=True)
+    ]
+
+
+def check_many(raws: Iterable[str], region: str | None = None) -> list[tuple[str, str, int | None]]:
+    """:func:`normalize_many` as plain tuples ``(number, reason, duplicate_of)``, ``number``
+    ``""`` when invalid: for imports of a million lines, where building a frozen dataclass per
+    line cost more than checking most numbers."""
     region = (region or default_region()).upper()
     first_index: dict[str, int] = {}
-    results: list[NormalizedNumber] = []
+    results: list[tuple[str, str, int | None]] = []
     append = results.append
     for index, raw in enumerate(raws):
         raw = str(raw)
         first = first_index.get(raw)
         if first is not None:  # a repeat of a number already in the gateway's form
-            append(NormalizedNumber(raw, raw, duplicate_of=first))
+            append((raw, "", first))
             continue
         number, reason = _verdict(raw, region)
         if not number:
-            append(NormalizedNumber(raw, "", INVALID_NUMBER, reason))
+            append(("", reason, None))
             continue
         first = first_index.setdefault(number, index)
-        append(NormalizedNumber(raw, number, duplicate_of=None if first == index else first))
+        append((number, "", None if first == index else first))
     return results
