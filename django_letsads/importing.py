@@ -344,7 +344,8 @@ class _Inserter:
             self.report.duplicates += offered - added
 
     def _check_campaign(self, *, lock: bool) -> None:
-        """Raise ``Campaign.DoesNotExist`` if the campaign is gone (``lock``: else lock its row).
+        """Raise ``Campaign.DoesNotExist`` if the campaign is gone; with ``lock``, also hold its
+        row until the chunk's transaction ends.
 
         ``Message.campaign`` has no database constraint to refuse rows of a deleted campaign;
         the row lock makes a concurrent deletion wait for this chunk, whose rows it then sweeps
@@ -398,9 +399,9 @@ class _Inserter:
             cursor.executemany(
                 sql, [(*row, number, name) for number, name in zip(numbers, names, strict=True)]
             )
+            added = int(cursor.rowcount)
             # Checked after writing, when this transaction holds SQLite's write lock: no
             # deletion can commit between the check and the commit of these rows.
-            added = int(cursor.rowcount)
             self._check_campaign(lock=True)
             return added
 
