@@ -166,3 +166,37 @@ def test_a_write_that_fails_on_the_writer_thread_ends_the_round_and_nothing_is_r
     assert counts[S.QUEUED] + counts[S.SENDING] == len(sent)
     assert counts[S.SENDING] >= 1
     assert counts[S.PENDING] == 2000 - len(sent)
+
+
+@pytest.mark.django_db
+@pytest.mark.letsads_simulator(latency=0.3)
+def test_after_an_unexpected_error_batches_not_yet_started_are_not_sent(
+    letsads_simulator, monkeypatch, settings
+):
+    """Two requests in flight, two more waiting for a pool thread, when the round fails: the two
+    waiting must go back to ``pending`` instead of being sent while the round drains."""
+    settings.LETSADS = {**settings.LETSADS, "CLAIM_SIZE": 50}  # one batch per claim
+    calls = 0
+    real_claim = claims_module.claim
+
+    def failing_fourth_claim(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise RuntimeError("claiming broke")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(claims_module, "claim", failing_fourth_claim)
+    make_campaign(numbers(300))
+
+    with pytest.raises(RuntimeError, match="claiming broke"):
+        SendWorker(concurrency=2).run_once()
+
+    # Batches 1 and 2 were running (the simulator takes 0.3 s), batch 3 was waiting for a pool
+    # thread: only the first two went out, and batch 3's claims were released.
+    assert len(letsads_simulator.sends()) == 2
+    assert Message.objects.filter(status=S.QUEUED).count() == 100
+    assert Message.objects.filter(status=S.PENDING).count() == 200
+    assert not set(letsads_simulator.sent_recipients()) & set(
+        Message.objects.filter(status=S.PENDING).values_list("recipient", flat=True)
+    )
