@@ -11,11 +11,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db import router, transaction
+from django.db.models import Count, Exists, Model, OuterRef, QuerySet
+from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from django_letsads.models import Campaign, Message
+from django_letsads.cascade import delete_messages_of
+from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 
@@ -85,6 +88,57 @@ def cancel_campaign(campaign_id: int) -> int:
         return change_status(
             campaign.messages.all(), Status.PENDING, Status.CANCELLED, note="campaign cancelled"
         )
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    deleted: bool
+    reason: str = ""
+    messages: int = 0
+
+
+def deletion_blocker(campaign: Campaign) -> str:
+    """Why ``campaign`` may not be deleted now (``""``: it may).
+
+    A campaign that is sending, or has messages a worker is sending at this moment, keeps its
+    rows: the gateway's answers (and the money they stand for) must have somewhere to go.
+    """
+    if campaign.state == Campaign.State.SENDING:
+        return _("it is sending; pause or cancel it first")
+    if campaign.messages.filter(status=Status.SENDING).exists():
+        return _("a worker is sending some of its messages; try again in a minute")
+    return ""
+
+
+def delete_campaign(campaign_id: int) -> DeleteResult:
+    """Delete a campaign with its messages and their history, in a few statements at any size.
+
+    Django's cascade loads every message to delete it (11 s and 180 MB for 100,000 on
+    PostgreSQL); this deletes the history, then the messages, in one statement each. If
+    a receiver of ``pre_delete``/``post_delete`` is connected for ``Message`` or
+    ``StatusEvent``, Django's cascade runs instead, so that it is called for each row, as
+    Django itself does. Refused while :func:`deletion_blocker` says so.
+    """
+    db = router.db_for_write(Campaign)
+    with transaction.atomic(using=db):
+        # The lock makes a concurrent import wait, then find the campaign gone.
+        campaign = Campaign.objects.using(db).select_for_update().filter(pk=campaign_id).first()
+        if campaign is None:
+            return DeleteResult(False, _("it no longer exists"))
+        blocker = deletion_blocker(campaign)
+        if blocker:
+            return DeleteResult(False, blocker)
+        if _has_delete_receivers(Message) or _has_delete_receivers(StatusEvent):
+            count = Message.objects.using(db).filter(campaign_id=campaign_id).count()
+        else:
+            count = delete_messages_of(campaign_id, db)
+        campaign.delete(using=db)  # the cascade finds what is left, if anything
+    logger.info("Campaign %s deleted with %d messages", campaign_id, count)
+    return DeleteResult(True, messages=count)
+
+
+def _has_delete_receivers(model: type[Model]) -> bool:
+    return pre_delete.has_listeners(model) or post_delete.has_listeners(model)
 
 
 def resend_unknown(messages: QuerySet[Message], note: str = "resend requested") -> int:
