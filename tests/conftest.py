@@ -7,7 +7,19 @@ ways would register it twice).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib.metadata import entry_points
+
+import pytest
+from django.utils import translation
 
 if not any(ep.value == "django_letsads.pytest_plugin" for ep in entry_points(group="pytest11")):
     pytest_plugins = ["django_letsads.pytest_plugin"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: the locale middleware activates a request's
+    language on the test's own thread and leaves it there for the next test."""
+    yield
+    translation.deactivate()

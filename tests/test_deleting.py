@@ -10,7 +10,6 @@ from django.db.models.signals import pre_delete
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 
 from django_letsads.campaigns import delete_campaign
 from django_letsads.models import Campaign, Message, StatusEvent
@@ -19,13 +18,6 @@ from django_letsads.transitions import change_status
 from tests.factories import make_campaign, numbers
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """The reasons are translated: an earlier test's request may have left another language."""
-    with translation.override("en"):
-        yield
 
 
 def finished(count: int, start: int = 0) -> Campaign:
