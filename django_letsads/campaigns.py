@@ -1,4 +1,4 @@
-"""What people do to campaigns (start, pause, resume, cancel, resend, poll now).
+"""What people do to campaigns (start, pause, resume, cancel, resend, poll now, delete).
 
 The admin and the management commands call these; each is one short transaction that locks the
 campaign row first, so a double click or two admins at once cannot start or resend anything twice.
