@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,18 @@ def start_worker(
         text=True,
         **popen,
     )
+
+
+def failing_on_call(func: Callable[..., Any], call: int, error: Exception) -> Callable[..., Any]:
+    """``func``, except that its ``call``-th call (from 1) raises ``error``: an unexpected failure
+    at a chosen moment of a round."""
+    calls = 0
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise error
+        return func(*args, **kwargs)
+
+    return wrapper

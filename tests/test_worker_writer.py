@@ -11,7 +11,7 @@ from django_letsads.models import Message, StatusEvent
 from django_letsads.worker import SendWorker
 from django_letsads.worker import claims as claims_module
 from django_letsads.worker.writer import BackgroundWriter, InlineWriter, result_writer
-from tests.factories import make_campaign, numbers
+from tests.factories import failing_on_call, make_campaign, numbers
 
 S = Message.Status
 
@@ -140,16 +140,9 @@ def _connections_to_this_database() -> int:
 def test_a_write_that_fails_on_the_writer_thread_ends_the_round_and_nothing_is_resent(
     letsads_simulator, monkeypatch
 ):
-    calls = 0
-    real_apply = claims_module.apply_results
-
-    def failing_second_write(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("disk on fire")
-        return real_apply(*args, **kwargs)
-
+    failing_second_write = failing_on_call(
+        claims_module.apply_results, 2, RuntimeError("disk on fire")
+    )
     monkeypatch.setattr(claims_module, "apply_results", failing_second_write)
     make_campaign(numbers(2000))
 
@@ -173,19 +166,10 @@ def test_a_write_that_fails_on_the_writer_thread_ends_the_round_and_nothing_is_r
 def test_after_an_unexpected_error_batches_not_yet_started_are_not_sent(
     letsads_simulator, monkeypatch, settings
 ):
-    """Two requests in flight, two more waiting for a pool thread, when the round fails: the two
-    waiting must go back to ``pending`` instead of being sent while the round drains."""
+    """Two requests in flight and a third waiting for a pool thread when the round fails: the
+    waiting one must go back to ``pending`` instead of being sent while the round drains."""
     settings.LETSADS = {**settings.LETSADS, "CLAIM_SIZE": 50}  # one batch per claim
-    calls = 0
-    real_claim = claims_module.claim
-
-    def failing_fourth_claim(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise RuntimeError("claiming broke")
-        return real_claim(*args, **kwargs)
-
+    failing_fourth_claim = failing_on_call(claims_module.claim, 4, RuntimeError("claiming broke"))
     monkeypatch.setattr(claims_module, "claim", failing_fourth_claim)
     make_campaign(numbers(300))
 
