@@ -97,15 +97,19 @@ class DeleteResult:
     messages: int = 0
 
 
-def deletion_blocker(campaign: Campaign) -> str:
+def deletion_blocker(campaign: Campaign, *, in_flight: bool | None = None) -> str:
     """Why ``campaign`` may not be deleted now (``""``: it may).
 
     A campaign that is sending, or has messages a worker is sending at this moment, keeps its
     rows: the gateway's answers (and the money they stand for) must have somewhere to go.
+    ``in_flight`` says whether it has such messages, when the caller has looked already
+    (one query for a page of campaigns); otherwise it is looked up.
     """
     if campaign.state == Campaign.State.SENDING:
         return _("it is sending; pause or cancel it first")
-    if campaign.messages.filter(status=Status.SENDING).exists():
+    if in_flight is None:
+        in_flight = campaign.messages.filter(status=Status.SENDING).exists()
+    if in_flight:
         return _("a worker is sending some of its messages; try again in a minute")
     return ""
 

@@ -165,3 +165,19 @@ def test_admin_says_why_in_the_users_language(admin_client):
     page = admin_client.get(delete_url(campaign), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
 
     assert "спершу призупиніть" in page
+
+
+def test_admin_bulk_confirmation_queries_do_not_grow_with_the_campaigns(admin_client):
+    def confirmation_queries(campaigns: list[Campaign]) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = admin_client.post(
+                reverse("admin:django_letsads_campaign_changelist"),
+                {"action": "delete_selected", "_selected_action": [c.pk for c in campaigns]},
+            ).content.decode()
+        assert "and their history" in page
+        return len(queries)
+
+    few = [finished(2, start=10 * i) for i in range(2)]
+    many = [finished(2, start=100 + 10 * i) for i in range(6)]
+
+    assert confirmation_queries(few) == confirmation_queries(many)

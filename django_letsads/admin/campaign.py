@@ -24,6 +24,7 @@ from django_letsads.admin.forms import CampaignForm
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
 from django_letsads.importing import ImportReport, import_recipients
 from django_letsads.models import Campaign, Message
+from django_letsads.status import Status
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Campaign]
@@ -114,10 +115,15 @@ class CampaignAdmin(_ModelAdmin):
             .annotate(count=Count("id"))
             .values_list("campaign", "count")
         )
+        in_flight = set(
+            Message.objects.filter(campaign__in=campaigns, status=Status.SENDING)
+            .values_list("campaign", flat=True)
+            .distinct()
+        )
         to_delete: list[str] = []
         protected: list[str] = []
         for campaign in campaigns:
-            blocker = deletion_blocker(campaign)
+            blocker = deletion_blocker(campaign, in_flight=campaign.pk in in_flight)
             if blocker:
                 protected.append(f"{campaign}: {blocker}")
                 continue
