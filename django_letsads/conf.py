@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Where django_letsads.urls is served; the {unsubscribe_url} placeholder appends a token.
+    "UNSUBSCRIBE_BASE_URL": "",
 }
 
 
@@ -155,6 +157,10 @@ class LetsAdsSettings:
     @property
     def USE_TASKS(self) -> bool:
         return bool(self._get("USE_TASKS"))
+
+    @property
+    def UNSUBSCRIBE_BASE_URL(self) -> str:
+        return str(self._get("UNSUBSCRIBE_BASE_URL") or "")
 
 
 letsads_settings = LetsAdsSettings()

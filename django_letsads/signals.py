@@ -14,6 +14,13 @@
     Sent by the outbox worker, the poller and admin actions when a stored message changes status,
     after the transaction commits. ``code`` is the gateway's code (``MESSAGE_IS_DELIVERED``,
     ``NOT_ENOUGH_MONEY`` …) or ``""``. No cost when nothing is connected.
+
+``opted_out(sender=OptOut, number=<str>, reason=<str>, source=<str>, campaign_id=<int | None>)``
+    Sent by :mod:`django_letsads.optout` when a number is added to the stop list (not when it was
+    on it already), after the transaction commits.
+
+``opted_in(sender=OptOut, number=<str>)``
+    Sent when a number is taken off the stop list, after the transaction commits.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from django.dispatch import Signal
 pre_send = Signal()
 post_send = Signal()
 status_changed = Signal()
+opted_out = Signal()
+opted_in = Signal()
 
 
 class CancelSend(Exception):

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, text
+from django_letsads import campaigns, optout, rendering, text
 from django_letsads.admin.balance import account_balance, forget_balance
 from django_letsads.admin.views import Confirmation, confirmation_page
 from django_letsads.models import Campaign, Message
@@ -101,11 +101,13 @@ def _start_refusal(campaign_id: int) -> str:
 
 def _send_confirmation(selected: list[Campaign]) -> Confirmation:
     counts = campaigns.status_counts(c.pk for c in selected)
+    # Opt-out: pending numbers now on the stop list are skipped by the worker; not counted.
+    stopped = optout.pending_opted_out(c.pk for c in selected)
     rows = []
     total_recipients = total_segments = 0
     for campaign in selected:
-        recipients = counts[campaign.pk][Status.PENDING]
-        info = text.analyze(campaign.text)
+        recipients = counts[campaign.pk][Status.PENDING] - stopped.get(campaign.pk, 0)
+        info = text.analyze(rendering.longest_rendering(campaign.text))
         segments = info.segments * recipients
         total_recipients += recipients
         total_segments += segments
@@ -116,6 +118,7 @@ def _send_confirmation(selected: list[Campaign]) -> Confirmation:
                 recipients,
                 campaign.invalid_recipients,
                 campaign.duplicate_recipients,
+                campaign.opted_out_recipients + stopped.get(campaign.pk, 0),
                 info.encoding,
                 info.segments,
                 segments,
@@ -144,12 +147,13 @@ def _send_confirmation(selected: list[Campaign]) -> Confirmation:
             _("Recipients"),
             _("Invalid numbers left out"),
             _("Duplicate numbers left out"),
+            _("Opted-out numbers left out"),
             _("Encoding"),
             _("Segments per message"),
             _("Total segments"),
         ],
         rows=rows,
-        totals=[_("Total"), "", total_recipients, "", "", "", "", total_segments],
+        totals=[_("Total"), "", total_recipients, "", "", "", "", "", total_segments],
         balance=account_balance(),
     )
 

@@ -73,6 +73,7 @@ class CampaignAdmin(_ModelAdmin):
         "state",
         "message_counts",
         "excluded",
+        "opt_outs",
         "pause_reason",
         "created_by",
         "created_at",
@@ -205,12 +206,20 @@ class CampaignAdmin(_ModelAdmin):
             "duplicates": campaign.duplicate_recipients,
         }
 
+    @admin.display(description=gettext_lazy("opt-outs"))
+    def opt_outs(self, campaign: Campaign) -> str:
+        """Numbers the imports left out, and people who opted out through this campaign's link."""
+        return _(
+            "%(skipped)d numbers on the stop list left out; %(link)d recipients opted out "
+            "through this campaign's link"
+        ) % {"skipped": campaign.opted_out_recipients, "link": campaign.opt_outs.count()}
+
     def is_editable(self, campaign: Campaign | None) -> bool:
         return campaign is None or campaign.state in STARTABLE
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         main = ["name", "sender", "text", "scheduled_at"]
-        status = ["state", "message_counts", "excluded", "pause_reason"]
+        status = ["state", "message_counts", "excluded", "opt_outs", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": main})]
         if self.is_editable(obj):
@@ -265,6 +274,8 @@ class CampaignAdmin(_ModelAdmin):
         summary = _(
             "%(source)s: %(added)s added, %(duplicates)s duplicates, %(rejected)s rejected."
         )
+        if report.opted_out:
+            summary += " " + _("%(opted_out)s on the stop list left out.")
         level = messages.WARNING if report.rejected_count else messages.SUCCESS
         lines = format_html_join(
             "",
@@ -298,6 +309,7 @@ class CampaignAdmin(_ModelAdmin):
                     "added": report.added,
                     "duplicates": report.duplicates,
                     "rejected": report.rejected_count,
+                    "opted_out": report.opted_out,
                 },
                 lines,
                 format_html("<br>{}", tail) if tail else "",

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from django_letsads import optout, rendering
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.dispatch import BatchResult
 from django_letsads.models import Campaign, Message
@@ -65,53 +66,74 @@ def claim(
     ``after`` (source → last id claimed from it) lets a round continue where its previous claim
     ended instead of walking again over the index entries of rows it already claimed, which
     would make each claim of a million-row campaign slower than the last.
+
+    Campaign messages to numbers on the stop list are cancelled instead of claimed
+    (:func:`~django_letsads.optout.cancel_opted_out`), and campaign texts with placeholders are
+    rendered per message (:func:`~django_letsads.rendering.render_claimed`), in the same
+    transaction.
     """
     now = now or timezone.now()
     after = after or {}
     with transaction.atomic():
-        sources: list[int | None] = [None]
-        sources.extend(
-            Campaign.objects.filter(state=Campaign.State.SENDING)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        per_source: list[list[int]] = []
-        for campaign_id in sources:
-            qs = Message.objects.filter(status=Status.PENDING)
-            if campaign_id is None:
-                qs = qs.filter(campaign__isnull=True)
-            else:
-                qs = qs.filter(campaign_id=campaign_id)
-            if campaign_id in after:
-                qs = qs.filter(id__gt=after[campaign_id])
-            qs = qs.order_by("id")
-            if _skip_locked():
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            per_source.append(list(qs.values_list("id", flat=True)[:limit]))
-        ids = list(heapq.merge(*per_source))[:limit]
-        if not ids:
-            return []
-        if pgsql.applies():
-            rows = pgsql.claim_rows(ids, token, now)
+        while True:
+            ids = _sendable_ids(limit, after)
+            if not ids:
+                return []
+            # Numbers on the stop list are cancelled here, before the claim; should a whole
+            # claim be opted out, look further rather than report nothing left to send.
+            ids = optout.cancel_opted_out(ids, now)
+            if not ids:
+                continue
+            claimed = rendering.render_claimed(_claim_ids(ids, token, now), token, now)
+            if claimed:
+                return claimed
+
+
+def _sendable_ids(limit: int, after: dict[int | None, int]) -> list[int]:
+    sources: list[int | None] = [None]
+    sources.extend(
+        Campaign.objects.filter(state=Campaign.State.SENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    per_source: list[list[int]] = []
+    for campaign_id in sources:
+        qs = Message.objects.filter(status=Status.PENDING)
+        if campaign_id is None:
+            qs = qs.filter(campaign__isnull=True)
         else:
-            Message.objects.filter(id__in=ids, status=Status.PENDING).update(
-                status=Status.SENDING, claimed_at=now, claim_token=token
-            )
-            # Select by these ids *and* the token: a round claims several times under one
-            # token, and rows of its earlier claims still in flight must not be handed out again.
-            rows = list(
-                Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
-                .order_by("id")
-                .values_list("id", "recipient", "campaign_id", "sender", "text")
-            )
-            record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
-        campaigns = {
-            pk: (sender, text)
-            for pk, sender, text in Campaign.objects.filter(
-                pk__in={row[2] for row in rows if row[2] is not None}
-            ).values_list("id", "sender", "text")
-        }
-        notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
+            qs = qs.filter(campaign_id=campaign_id)
+        if campaign_id in after:
+            qs = qs.filter(id__gt=after[campaign_id])
+        qs = qs.order_by("id")
+        if _skip_locked():
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        per_source.append(list(qs.values_list("id", flat=True)[:limit]))
+    return list(heapq.merge(*per_source))[:limit]
+
+
+def _claim_ids(ids: list[int], token: str, now: datetime) -> list[Claimed]:
+    if pgsql.applies():
+        rows = pgsql.claim_rows(ids, token, now)
+    else:
+        Message.objects.filter(id__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING, claimed_at=now, claim_token=token
+        )
+        # Select by these ids *and* the token: a round claims several times under one
+        # token, and rows of its earlier claims still in flight must not be handed out again.
+        rows = list(
+            Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
+            .order_by("id")
+            .values_list("id", "recipient", "campaign_id", "sender", "text")
+        )
+        record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
+    campaigns = {
+        pk: (sender, text)
+        for pk, sender, text in Campaign.objects.filter(
+            pk__in={row[2] for row in rows if row[2] is not None}
+        ).values_list("id", "sender", "text")
+    }
+    notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
     claimed = []
     for pk, recipient, campaign_id, sender, text in rows:
         if campaign_id is not None:
