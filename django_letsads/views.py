@@ -43,9 +43,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 def _page(request: HttpRequest, state: str, *, number: str = "", status: int = 200) -> HttpResponse:
     response = render(request, TEMPLATE, {"state": state, "number": _masked(number)}, status=status)
-    # Keep the page out of search engines and the token out of other sites' logs.
+    # Keep the page out of search engines and the token out of other sites' logs. Not
+    # "no-referrer": browsers then send "Origin: null" with the form, which CSRF refuses.
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
