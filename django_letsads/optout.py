@@ -59,6 +59,10 @@ def add_many(
     One lookup and one insert per chunk; the unique index settles a race with another writer.
     """
     source = source or OptOut.Source.API
+    if source not in OptOut.Source.values:
+        raise ValueError(
+            f"source must be one of {', '.join(OptOut.Source.values)} (or empty), not {source!r}"
+        )
     added: list[tuple[str, str]] = []
     with transaction.atomic():
         for start in range(0, len(entries), _LOOKUP_CHUNK):

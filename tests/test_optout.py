@@ -201,3 +201,9 @@ def test_deleting_a_campaign_keeps_the_opt_outs_it_caused():
 
     entry = OptOut.objects.get()
     assert (entry.number, entry.campaign_id) == (numbers(2)[0], None)
+
+
+def test_an_unknown_source_is_refused_naming_the_known_ones():
+    with pytest.raises(ValueError, match="link, admin, import, api"):
+        opt_out("380501234567", source="sms-reply")
+    assert not OptOut.objects.exists()

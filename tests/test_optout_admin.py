@@ -162,3 +162,24 @@ def test_an_admin_without_permissions_sees_no_import_link(client):
 
     assert "Export CSV" in page
     assert "Import CSV" not in page
+
+
+def test_the_campaign_import_reports_numbers_left_out_for_the_stop_list(admin_client):
+    opt_out("380501234567")
+
+    response = admin_client.post(
+        reverse("admin:django_letsads_campaign_add"),
+        {
+            "name": "Promo",
+            "sender": "Shop",
+            "text": "Hello",
+            "scheduled_at": "",
+            "recipients_text": "0501234567\n0671234567",
+        },
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "Pasted numbers: 1 added, 0 duplicates, 0 rejected. 1 on the stop list left out." in page
+    campaign = Campaign.objects.get()
+    assert list(campaign.messages.values_list("recipient", flat=True)) == ["380671234567"]
