@@ -35,7 +35,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, "invalid", status=404)
     number, campaign_id = row["recipient"], row["campaign_id"]
     if request.method == "POST":
-        optout.opt_out(number, source=OptOut.Source.LINK, campaign_id=campaign_id)
+        # The number exactly as the message holds it: that is what the worker compares.
+        optout.add_many([(number, "")], source=OptOut.Source.LINK, campaign_id=campaign_id)
         return _page(request, "done", number=number)
     state = "already" if OptOut.objects.filter(number=number).exists() else "confirm"
     return _page(request, state, number=number)

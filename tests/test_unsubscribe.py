@@ -93,6 +93,17 @@ def test_identical_renderings_still_share_requests(letsads_simulator):
 
 
 @pytest.mark.django_db
+def test_a_claim_of_more_than_a_thousand_renderings_stores_every_one(letsads_simulator, base_url):
+    campaign = make_campaign(numbers(1200), text="Stop: {unsubscribe_url}")
+
+    report = SendWorker(concurrency=16).run_once()  # claims of 1,600
+
+    assert report.counts["queued"] == 1200
+    stored = dict(campaign.messages.values_list("id", "text"))
+    assert all(text == "Stop: " + BASE + make_token(pk) for pk, text in stored.items())
+
+
+@pytest.mark.django_db
 def test_texts_without_braces_are_not_copied_to_the_messages(letsads_simulator, base_url):
     campaign = make_campaign(numbers(3), text="Plain text")
     make_outbox_messages(["380671112233"], text="Code {1234")  # not a campaign: never a template
