@@ -140,12 +140,7 @@ def cancel_opted_out(ids: list[int], now: datetime) -> list[int]:
     """
     if not ids:
         return ids
-    stopped = list(
-        Message.objects.filter(id__in=ids, status=Status.PENDING, campaign__isnull=False)
-        .filter(Exists(OptOut.objects.filter(number=OuterRef("recipient"))))
-        .order_by()
-        .values_list("id", flat=True)
-    )
+    stopped = _stopped_ids(ids)
     if not stopped:
         return ids
     Message.objects.filter(id__in=stopped, status=Status.PENDING).update(
@@ -159,6 +154,29 @@ def cancel_opted_out(ids: list[int], now: datetime) -> list[int]:
     logger.info("%d message(s) not sent: their numbers opted out", len(stopped))
     skip = set(stopped)
     return [pk for pk in ids if pk not in skip]
+
+
+def _stopped_ids(ids: list[int]) -> list[int]:
+    """Those of ``ids`` that are pending campaign messages to a listed number.
+
+    Plain SQL, the ids as one array on PostgreSQL: the ORM's compiling of an ``IN`` of a claim's
+    ids cost as much as running it, on the worker's coordinator thread.
+    """
+    connection = connections[router.db_for_write(Message)]
+    quote = connection.ops.quote_name
+    msg, opt = quote(Message._meta.db_table), quote(OptOut._meta.db_table)
+    params: list[Any]
+    if connection.vendor == "postgresql":
+        where, params = "m.id = ANY(%s::bigint[])", [ids]
+    else:
+        where, params = f"m.id IN ({', '.join(['%s'] * len(ids))})", [*ids]
+    sql = (
+        f"SELECT m.id FROM {msg} m WHERE {where} AND m.status = %s "  # noqa: S608 - names from _meta, values bound
+        f"AND m.campaign_id IS NOT NULL AND EXISTS (SELECT 1 FROM {opt} o WHERE o.number = m.recipient)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, Status.PENDING.value])
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 def pending_opted_out(campaign_ids: Iterable[int]) -> dict[int, int]:
