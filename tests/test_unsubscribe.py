@@ -115,6 +115,30 @@ def test_texts_without_braces_are_not_copied_to_the_messages(letsads_simulator, 
 
 
 @pytest.mark.django_db
+def test_a_field_without_value_or_default_fails_the_message_instead_of_sending_a_hole(
+    letsads_simulator,
+):
+    campaign = make_campaign(numbers(2), text="Hi {name}!")  # made in code: the form refuses it
+
+    SendWorker().run_once()
+
+    assert set(campaign.messages.values_list("status", "error_code")) == {
+        (S.FAILED, "MISSING_FIELD")
+    }
+    assert letsads_simulator.sends() == []
+
+
+@pytest.mark.django_db
+def test_a_text_that_is_not_a_template_is_sent_as_written(letsads_simulator):
+    campaign = make_campaign(numbers(2), text="Sale {50% off")  # from before placeholders
+
+    SendWorker().run_once()
+
+    assert {entry.text for entry in letsads_simulator.sends()} == {"Sale {50% off"}
+    assert set(campaign.messages.values_list("status", "text")) == {(S.QUEUED, "")}
+
+
+@pytest.mark.django_db
 def test_without_a_base_url_the_campaign_pauses_and_nothing_goes_out_without_a_link(
     letsads_simulator,
 ):
