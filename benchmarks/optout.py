@@ -35,7 +35,7 @@ from django_letsads.models import Message, OptOut
 LATENCY = 0.05
 CONCURRENCY = 8
 GOAL_RATIO = 0.95
-ROUNDS = 2
+ROUNDS = 3
 #: One recipient in this many is on the stop list.
 LISTED_EVERY = 1000
 
