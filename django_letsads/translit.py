@@ -64,7 +64,8 @@ LANGUAGES = tuple(TABLES)
 
 
 def _is_letter(ch: str) -> bool:
-    return ch.isalpha()
+    # U+02BC, the apostrophe Ukrainian spelling prefers, is a "modifier letter" to Unicode.
+    return ch.isalpha() and ch not in APOSTROPHES
 
 
 def _word_bounds(text: str) -> list[tuple[int, int]]:

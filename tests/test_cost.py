@@ -256,3 +256,34 @@ def test_without_the_flag_the_text_goes_as_written(letsads_simulator):
     make_campaign(numbers(2), text="Знижка")
     call_command("letsads_send")
     assert {entry.text for entry in letsads_simulator.sends()} == {"Знижка"}
+
+
+# -- the form -----------------------------------------------------------------------------------
+
+
+def campaign_form(text_: str, *, transliterate: bool):
+    from django_letsads.admin.forms import CampaignForm
+
+    data = {"name": "N", "sender": "Test", "text": text_}
+    if transliterate:
+        data["transliterate"] = "on"
+    return CampaignForm(data=data)
+
+
+def test_form_validates_the_text_that_will_be_sent():
+    long_cyrillic = "Сало " * 82  # 410 UCS-2 characters: over 402; transliterated 410 GSM-7
+    assert "text" in campaign_form(long_cyrillic, transliterate=False).errors
+    form = campaign_form(long_cyrillic, transliterate=True)
+    assert form.is_valid(), form.errors
+
+    grows = "Щ" * 150  # 150 UCS-2 characters fit; transliterated "Shch" x 150 = 600 do not
+    assert campaign_form(grows, transliterate=False).is_valid()
+    form = campaign_form(grows, transliterate=True)
+    assert not form.is_valid()
+    assert "Transliterated: The text is 600 characters long in GSM-7" in form.errors["text"][0]
+
+
+def test_form_tells_the_counter_where_the_checkbox_is():
+    html = str(campaign_form("", transliterate=False)["text"])
+    assert 'data-transliterate="id_transliterate"' in html
+    assert '"gsm7_twins"' in html

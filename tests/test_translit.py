@@ -113,6 +113,7 @@ def test_the_resolutions_examples(cyrillic: str, latin: str) -> None:
         ("Знам’янка", "Znamianka"),  # the typographic apostrophe is the apostrophe too
         ("Знамʼянка", "Znamianka"),  # and the modifier letter the spelling rules prefer
         ("‘Ярошенко’", "'Yaroshenko'"),  # quotes around a word are not apostrophes
+        ("ʼЯрошенкоʼ", "'Yaroshenko'"),  # even the modifier letter
         ("Пів-Яготина", "Piv-Yahotyna"),  # a hyphen starts a new word
     ],
 )
