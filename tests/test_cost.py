@@ -287,3 +287,20 @@ def test_form_tells_the_counter_where_the_checkbox_is():
     html = str(campaign_form("", transliterate=False)["text"])
     assert 'data-transliterate="id_transliterate"' in html
     assert '"gsm7_twins"' in html
+
+
+@pytest.mark.letsads_simulator(balance=Decimal("1"))
+def test_estimate_is_translated(admin_client, letsads_simulator, price):
+    campaign = draft(5, CYRILLIC)
+    page = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "send_campaigns", "_selected_action": [campaign.pk]},
+        HTTP_ACCEPT_LANGUAGE="uk",
+    ).content.decode()
+    for phrase in [
+        "Орієнтовна вартість",
+        "транслітерацією: 5 сегментів",
+        "перевищує баланс",
+        "Надіслати попри це",
+    ]:
+        assert phrase in page
