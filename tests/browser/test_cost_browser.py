@@ -34,6 +34,23 @@ SAMPLES = [
     *(cyrillic for cyrillic, _ in RESOLUTION_EXAMPLES),
 ]
 
+
+def random_samples(count: int) -> list[str]:
+    """Texts of Ukrainian and Russian letters, apostrophes, twins, Latin and emoji (fixed seed)."""
+    import random
+
+    from django_letsads.gsm7 import TWINS
+
+    pool = (
+        "абвгґдеєжзиіїйклмнопрстуфхцчшщьюяёыэъ"
+        + "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯЁЫЭЪ"
+        + "'’ʼ‘`  ,.-!?0123456789abcXYZ😀\n"
+        + "".join(TWINS)
+    )
+    rng = random.Random(19)
+    return ["".join(rng.choices(pool, k=rng.randint(0, 40))) for _ in range(count)]
+
+
 TEXT = (
     "Знам’янка – осіння розпродаж! Знижки до 50% на все: взуття, одяг, аксесуари. "
     "Поспішайте, пропозиція діє лише до неділі включно, до 30.11"
@@ -50,7 +67,10 @@ def test_replace_transliterate_save_confirm_and_see_the_price(
     browser.find_element("name", "username").send_keys("admin")
     browser.find_element("name", "password").send_keys("secret-pw")
     browser.find_element("css selector", "input[type=submit]").click()
-    assert "Site administration" in browser.title  # logged in before going on
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # Logged in before going on.
+    WebDriverWait(browser, 10).until(lambda driver: "Site administration" in driver.title)
 
     browser.get(f"{live_server.url}/admin/django_letsads/campaign/add/")
     browser.find_element("name", "name").send_keys("Znamianka")
@@ -74,6 +94,20 @@ def test_replace_transliterate_save_confirm_and_see_the_price(
         suggestions = browser.execute_script(
             "return window.letsadsGsm7Suggestions(arguments[0], arguments[1]);", sample, rules
         )
+        assert suggestions == [s.as_dict() for s in text.gsm7_suggestions(sample)], sample
+
+    samples = random_samples(300)
+    in_browser = browser.execute_script(
+        "var rules = arguments[1]; return arguments[0].map(function (t) { return ["
+        "window.letsadsTransliterate(t, rules.translit, 'uk'),"
+        "window.letsadsTransliterate(t, rules.translit, 'ru'),"
+        "window.letsadsGsm7Suggestions(t, rules)]; });",
+        samples,
+        rules,
+    )
+    for sample, (uk, ru, suggestions) in zip(samples, in_browser, strict=True):
+        assert uk == text.transliterate(sample), sample
+        assert ru == text.transliterate(sample, "ru"), sample
         assert suggestions == [s.as_dict() for s in text.gsm7_suggestions(sample)], sample
 
     # The curly apostrophe and the dash have GSM-7 twins: one click each.
