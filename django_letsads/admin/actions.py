@@ -47,7 +47,9 @@ def send_campaigns(
     """Confirm, then move the selected draft/scheduled campaigns to ``sending``.
 
     Starting is idempotent (the campaign row is locked and its state checked), so a second
-    confirmation — a double click, the back button, another admin — starts nothing twice.
+    confirmation — a double click, the back button, another admin — starts nothing twice. When
+    the cost estimate exceeds the balance, a confirmation without the "send anyway" tick shows
+    the page again instead (:mod:`django_letsads.admin.estimate`).
     """
     _require_permission(request)
     selected = list(queryset.order_by("pk"))
