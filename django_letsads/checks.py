@@ -20,6 +20,8 @@ Settings are read when the checks run, never at import. Ids:
   ``check --database default`` and before ``migrate``.
 * ``django_letsads.W041`` - ``UNSUBSCRIBE_BASE_URL`` does not end with ``/``, so the token would
   be glued to its last path segment.
+* ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
+* ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
-from django_letsads.conf import DEFAULTS
+from django_letsads.conf import DEFAULTS, parse_price
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -262,5 +264,24 @@ def check_unsubscribe_campaigns(
             hint="Set it to the address where django_letsads.urls is included, e.g. "
             "'https://example.com/sms/'.",
             id="django_letsads.W040",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_price(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    value = _letsads("PRICE_PER_SEGMENT")
+    if value is None or value == "" or parse_price(value) is not None:
+        return []
+    negative = parse_price(str(value).lstrip().removeprefix("-")) is not None
+    return [
+        Error(
+            f"LETSADS['PRICE_PER_SEGMENT'] is {value!r}; "
+            + ("a price cannot be negative." if negative else "it must be a number."),
+            hint="The price of one segment in the account's currency, e.g. Decimal('0.45'), or "
+            "None for no cost estimate.",
+            id="django_letsads.E051" if negative else "django_letsads.E050",
         )
     ]

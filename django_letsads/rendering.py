@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -27,6 +27,7 @@ from django_letsads.exceptions import LetsAdsConfigurationError
 from django_letsads.models import Message
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
+from django_letsads.translit import outgoing_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,13 @@ class ClaimedMessage(Protocol):
 C = TypeVar("C", bound=ClaimedMessage)
 
 
-def render_claimed(messages: list[C], token: str, now: datetime) -> list[C]:
+def render_claimed(
+    messages: list[C], token: str, now: datetime, transliterated: Collection[int] = ()
+) -> list[C]:
     """``messages`` (just claimed under ``token``) with campaign texts rendered per message.
+
+    The texts of the ``transliterated`` campaigns are transliterated after rendering, so that
+    values and defaults are too; the text stored is the one sent.
 
     Messages that cannot be rendered are not returned: a missing value fails the message
     (``MISSING_FIELD``); a campaign whose link cannot be made goes back to ``pending`` and the
@@ -67,7 +73,7 @@ def render_claimed(messages: list[C], token: str, now: datetime) -> list[C]:
         template = _template(text) if merge.has_placeholders(text) else None
         if template is not None:
             templates[text] = template
-    if not templates:
+    if not templates and not transliterated:
         return messages
     if any(UNSUBSCRIBE_URL in t.fields for t in templates.values()):
         try:
@@ -81,14 +87,20 @@ def render_claimed(messages: list[C], token: str, now: datetime) -> list[C]:
     missing: dict[str, list[int]] = defaultdict(list)
     for message in messages:
         template = templates.get(message.text)
-        if template is None or message.campaign_id is None:
+        if message.campaign_id is None or (
+            template is None and message.campaign_id not in transliterated
+        ):
             out.append(message)
             continue
-        try:
-            text = template.render(values_for(message.id, template.fields))
-        except merge.MissingValueError as exc:
-            missing[exc.field].append(message.id)
-            continue
+        text = message.text
+        if template is not None:
+            try:
+                text = template.render(values_for(message.id, template.fields))
+            except merge.MissingValueError as exc:
+                missing[exc.field].append(message.id)
+                continue
+        if message.campaign_id in transliterated:
+            text = outgoing_text(True, text)
         if text != message.text:
             written[message.id] = text
             message = dataclasses.replace(message, text=text)

@@ -115,6 +115,21 @@ def test_texts_without_braces_are_not_copied_to_the_messages(letsads_simulator, 
 
 
 @pytest.mark.django_db
+def test_a_transliterated_campaign_is_rendered_first_then_transliterated(
+    letsads_simulator, base_url
+):
+    campaign = make_campaign(numbers(1), text="Вітаємо, {name|друже}! Стоп: {unsubscribe_url}")
+    Campaign.objects.filter(pk=campaign.pk).update(transliterate=True)
+
+    SendWorker().run_once()
+
+    message = campaign.messages.get()
+    [entry] = letsads_simulator.sends()
+    assert entry.text == f"Vitaiemo, druzhe! Stop: {BASE}{make_token(message.pk)}"
+    assert message.text == entry.text
+
+
+@pytest.mark.django_db
 def test_a_field_without_value_or_default_fails_the_message_instead_of_sending_a_hole(
     letsads_simulator,
 ):

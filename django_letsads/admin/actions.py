@@ -17,8 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, optout, rendering, text
+from django_letsads import campaigns, optout, pricing
 from django_letsads.admin.balance import account_balance, forget_balance
+from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import Confirmation, confirmation_page
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
@@ -46,7 +47,9 @@ def send_campaigns(
     """Confirm, then move the selected draft/scheduled campaigns to ``sending``.
 
     Starting is idempotent (the campaign row is locked and its state checked), so a second
-    confirmation — a double click, the back button, another admin — starts nothing twice.
+    confirmation — a double click, the back button, another admin — starts nothing twice. When
+    the cost estimate exceeds the balance, a confirmation without the "send anyway" tick shows
+    the page again instead (:mod:`django_letsads.admin.estimate`).
     """
     _require_permission(request)
     selected = list(queryset.order_by("pk"))
@@ -63,7 +66,20 @@ def send_campaigns(
             )
     if not eligible:
         return None
-    if _confirmed(request):
+    counts = campaigns.status_counts(c.pk for c in eligible)
+    # Opt-out: pending numbers now on the stop list will be skipped by the worker; what is
+    # confirmed (recipients, segments, price) leaves them out.
+    stopped = optout.pending_opted_out(c.pk for c in eligible)
+    for pk, count in stopped.items():
+        counts[pk][Status.PENDING] -= count
+    estimate = price_estimate(eligible, counts)
+    if _confirmed(request) and send_anyway_missing(request, estimate):
+        modeladmin.message_user(
+            request,
+            _("The estimated cost exceeds the balance: tick “send anyway” to send nevertheless."),
+            messages.ERROR,
+        )
+    elif _confirmed(request):
         started = 0
         for campaign in eligible:
             result = campaigns.start_campaign(campaign.pk)
@@ -89,7 +105,9 @@ def send_campaigns(
                 messages.SUCCESS,
             )
         return None
-    return confirmation_page(modeladmin, request, eligible, _send_confirmation(eligible))
+    return confirmation_page(
+        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)
+    )
 
 
 def _start_refusal(campaign_id: int) -> str:
@@ -99,18 +117,17 @@ def _start_refusal(campaign_id: int) -> str:
     return _("it has no recipients waiting to be sent")
 
 
-def _send_confirmation(selected: list[Campaign]) -> Confirmation:
-    counts = campaigns.status_counts(c.pk for c in selected)
-    # Opt-out: pending numbers now on the stop list are skipped by the worker; not counted.
-    stopped = optout.pending_opted_out(c.pk for c in selected)
+def _send_confirmation(
+    selected: list[Campaign],
+    counts: dict[int, dict[str, int]],
+    estimate: pricing.PriceEstimate,
+    stopped: dict[int, int],
+) -> Confirmation:
     rows = []
-    total_recipients = total_segments = 0
-    for campaign in selected:
-        recipients = counts[campaign.pk][Status.PENDING] - stopped.get(campaign.pk, 0)
-        info = text.analyze(rendering.longest_rendering(campaign.text))
-        segments = info.segments * recipients
+    total_recipients = 0
+    for campaign, price in zip(selected, estimate.rows, strict=True):
+        recipients = counts[campaign.pk][Status.PENDING]
         total_recipients += recipients
-        total_segments += segments
         rows.append(
             [
                 campaign.name,
@@ -119,12 +136,13 @@ def _send_confirmation(selected: list[Campaign]) -> Confirmation:
                 campaign.invalid_recipients,
                 campaign.duplicate_recipients,
                 campaign.opted_out_recipients + stopped.get(campaign.pk, 0),
-                info.encoding,
-                info.segments,
-                segments,
+                price.encoding,
+                price.segments_per_message,
+                price.segments,
             ]
         )
-    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING]]
+    # Campaigns without pending messages at all do not start (all opted out: they do, and end).
+    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)]
     return Confirmation(
         title=_("Send campaigns?"),
         action="send_campaigns",
@@ -153,8 +171,9 @@ def _send_confirmation(selected: list[Campaign]) -> Confirmation:
             _("Total segments"),
         ],
         rows=rows,
-        totals=[_("Total"), "", total_recipients, "", "", "", "", "", total_segments],
+        totals=[_("Total"), "", total_recipients, "", "", "", "", "", estimate.segments],
         balance=account_balance(),
+        estimate=estimate,
     )
 
 

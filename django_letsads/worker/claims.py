@@ -22,9 +22,11 @@ from django.utils import timezone
 from django_letsads import optout, rendering
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.dispatch import BatchResult
+from django_letsads.merge import has_placeholders
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
+from django_letsads.translit import outgoing_text
 from django_letsads.worker import pgsql
 
 logger = logging.getLogger(__name__)
@@ -84,7 +86,8 @@ def claim(
             ids = optout.cancel_opted_out(ids, now)
             if not ids:
                 continue
-            claimed = rendering.render_claimed(_claim_ids(ids, token, now), token, now)
+            claimed, transliterated = _claim_ids(ids, token, now)
+            claimed = rendering.render_claimed(claimed, token, now, transliterated)
             if claimed:
                 return claimed
 
@@ -112,7 +115,7 @@ def _sendable_ids(limit: int, after: dict[int | None, int]) -> list[int]:
     return list(heapq.merge(*per_source))[:limit]
 
 
-def _claim_ids(ids: list[int], token: str, now: datetime) -> list[Claimed]:
+def _claim_ids(ids: list[int], token: str, now: datetime) -> tuple[list[Claimed], set[int]]:
     if pgsql.applies():
         rows = pgsql.claim_rows(ids, token, now)
     else:
@@ -127,19 +130,24 @@ def _claim_ids(ids: list[int], token: str, now: datetime) -> list[Claimed]:
             .values_list("id", "recipient", "campaign_id", "sender", "text")
         )
         record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
-    campaigns = {
-        pk: (sender, text)
-        for pk, sender, text in Campaign.objects.filter(
-            pk__in={row[2] for row in rows if row[2] is not None}
-        ).values_list("id", "sender", "text")
-    }
+    campaigns: dict[int, tuple[str, str]] = {}
+    #: Campaigns whose texts are rendered per message, then transliterated (last, as sent).
+    transliterated: set[int] = set()
+    for pk, sender, text, translit in Campaign.objects.filter(
+        pk__in={row[2] for row in rows if row[2] is not None}
+    ).values_list("id", "sender", "text", "transliterate"):
+        if translit and has_placeholders(text):
+            transliterated.add(pk)
+        else:
+            text = outgoing_text(translit, text)
+        campaigns[pk] = (sender, text)
     notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
     claimed = []
     for pk, recipient, campaign_id, sender, text in rows:
         if campaign_id is not None:
             sender, text = campaigns[campaign_id]
         claimed.append(Claimed(pk, recipient, campaign_id, sender, text))
-    return claimed
+    return claimed, transliterated
 
 
 @dataclass
