@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -233,3 +234,21 @@ def test_the_send_confirmation_warns_when_expiry_is_near_or_passed(boss):
     assert "“Soon” expires at June 1, 2026, 3:30 p.m.: messages not sent by then" in page
     assert "“Gone” expired at June 1, 2026, 2:59 p.m.: it will not be sent." in page
     assert "“Later”" not in page.split("messagelist")[1].split("</ul>")[0]
+
+
+@pytest.mark.letsads_simulator(balance=Decimal("1"))
+def test_scheduling_over_the_balance_needs_the_same_tick_as_sending(
+    boss, settings, letsads_simulator
+):
+    settings.LETSADS = {**settings.LETSADS, "PRICE_PER_SEGMENT": Decimal("0.5")}
+    campaign = draft(3)  # 1.5 for a balance of 1
+    when = {"scheduled_at_0": "2026-06-05", "scheduled_at_1": "09:30"}
+
+    refused = run_action(boss, "schedule_campaigns", [campaign], post="yes", **when)
+    assert "tick “send anyway”" in refused.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.DRAFT
+
+    run_action(
+        boss, "schedule_campaigns", [campaign], post="yes", letsads_send_anyway="yes", **when
+    )
+    assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.SCHEDULED

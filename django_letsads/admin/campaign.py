@@ -217,7 +217,7 @@ class CampaignAdmin(_ModelAdmin):
         return campaign is None or campaign.state in STARTABLE
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
-        main = ["name", "sender", "text", "scheduled_at", "expires_at"]
+        main = ["name", "sender", "text", "transliterate", "scheduled_at", "expires_at"]
         pace = ["max_per_minute", "ignore_quiet_hours"]
         status = ["state", "message_counts", "excluded", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
@@ -248,7 +248,7 @@ class CampaignAdmin(_ModelAdmin):
         if not self.is_editable(obj):
             # A campaign that is sending or done keeps its text and sender: its messages are
             # (being) sent with them.
-            fields += ["name", "sender", "text"]
+            fields += ["name", "sender", "text", "transliterate"]
         if obj is not None and obj.state in (Campaign.State.DONE, Campaign.State.CANCELLED):
             fields += ["expires_at", "max_per_minute", "ignore_quiet_hours"]
         return fields

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_letsads import campaigns, scheduling
 from django_letsads.admin import display
 from django_letsads.admin.actions import _confirmed, _require_permission, _send_confirmation
+from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import confirmation_page
 from django_letsads.conf import letsads_settings
 from django_letsads.models import Campaign
@@ -68,10 +69,18 @@ def schedule_campaigns(
     if not eligible:
         return None
     form = ScheduleForm(request.POST if _confirmed(request) else None)
-    if form.is_bound and form.is_valid():
+    counts = campaigns.status_counts(c.pk for c in eligible)
+    estimate = price_estimate(eligible, counts)
+    if form.is_bound and send_anyway_missing(request, estimate):
+        modeladmin.message_user(
+            request,
+            _("The estimated cost exceeds the balance: tick “send anyway” to send nevertheless."),
+            messages.ERROR,
+        )
+    elif form.is_bound and form.is_valid():
         _schedule(modeladmin, request, eligible, form.cleaned_data["scheduled_at"])
         return None
-    confirmation = _send_confirmation(eligible)
+    confirmation = _send_confirmation(eligible, counts, estimate)
     confirmation = dataclasses.replace(
         confirmation,
         title=_("Schedule campaigns?"),
