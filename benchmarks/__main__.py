@@ -27,6 +27,7 @@ CASES = {
     "scale": ("postgres",),
     "admin": ("postgres",),
     "optout": ("postgres", "sqlite"),
+    "scheduling": ("postgres", "sqlite"),
 }
 MODULES = {
     "send": "send",
@@ -34,6 +35,7 @@ MODULES = {
     "scale": "scale",
     "admin": "admin_list",
     "optout": "optout",
+    "scheduling": "scheduling",
 }
 #: One database per run, so that runs on one machine (CI, people) never drop each other's.
 PG_NAME = f"letsads_bench_{os.getpid()}"

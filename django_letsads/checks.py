@@ -11,6 +11,8 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.E005`` - ``LETSADS["DEFAULT_REGION"]`` is not a region ``phonenumbers`` knows.
 * ``django_letsads.E006`` - a text limit is not a positive whole number.
 * ``django_letsads.E007`` - ``API_URL`` is not an http(s) URL with a host.
+* ``django_letsads.E030`` - ``LETSADS["QUIET_HOURS"]`` is not None or a pair of "HH:MM" times.
+* ``django_letsads.E031`` - ``LETSADS["TIME_ZONE"]`` is not a time zone ``zoneinfo`` knows.
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
 * ``django_letsads.W002`` - ``BATCH_SIZE`` is outside 1 to 50 and is clamped.
 * ``django_letsads.W003`` - a text limit is above what the gateway accepts.
@@ -266,6 +268,35 @@ def check_unsubscribe_campaigns(
             id="django_letsads.W040",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_quiet_hours(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    from django_letsads.conf import letsads_settings, parse_quiet_hours
+    from django_letsads.exceptions import LetsAdsConfigurationError
+
+    messages: list[CheckMessage] = []
+    value = _letsads("QUIET_HOURS")
+    try:
+        parse_quiet_hours(value)
+    except ValueError as exc:
+        messages.append(
+            Error(
+                f"LETSADS['QUIET_HOURS'] is {value!r}: {exc}.",
+                hint='Campaigns are held from the first time to the second, e.g. ("21:00", '
+                '"09:00") (the window may cross midnight); None sends at any hour.',
+                id="django_letsads.E030",
+            )
+        )
+    try:
+        letsads_settings.TIME_ZONE  # noqa: B018 - raises LetsAdsConfigurationError if unknown
+    except LetsAdsConfigurationError as exc:
+        messages.append(
+            Error(str(exc), hint="Use a name such as 'Europe/Kyiv'.", id="django_letsads.E031")
+        )
+    return messages
 
 
 @register(Tags.compatibility)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -45,7 +46,29 @@ class Campaign(models.Model):
     state = models.CharField(
         _("state"), max_length=9, choices=State.choices, default=State.DRAFT, db_index=True
     )
+    #: Set by ``campaigns.schedule_campaign``: a send round starts the campaign at that moment.
     scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("Messages not sent by then are not sent at all (they become expired)."),
+    )
+    max_per_minute = models.PositiveIntegerField(
+        _("messages per minute at most"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Across all workers; empty: as fast as the workers send."),
+    )
+    ignore_quiet_hours = models.BooleanField(
+        _("send during quiet hours"),
+        default=False,
+        help_text=_("Also send in the night-time window in which campaigns are held."),
+    )
+    #: The pace's state (see :mod:`django_letsads.scheduling`): the earliest time at which the
+    #: next message of a campaign with ``max_per_minute`` may be claimed.
+    pace_next_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -76,6 +99,20 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         ordering = ["-created_at", "-id"]
         permissions = [("send_campaign", _("Can send campaigns"))]
+        indexes = [
+            # What every send round asks first (``scheduling.begin_round``): the scheduled
+            # campaigns now due, and the unfinished ones now expired. Partial, so the finished
+            # campaigns (nearly all of them, in time) are not in these indexes at all.
+            models.Index(
+                fields=["scheduled_at"], condition=Q(state="scheduled"), name="letsads_camp_due"
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(state__in=["scheduled", "sending", "paused"])
+                & Q(expires_at__isnull=False),
+                name="letsads_camp_expiring",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -21,6 +21,11 @@
 
 ``opted_in(sender=OptOut, number=<str>)``
     Sent when a number is taken off the stop list, after the transaction commits.
+
+``work_queued(sender=Message, kind=<"send" | "poll">)``
+    Sent after commit when a person's action gives the worker something to do (a campaign
+    started or resumed, unknown messages resent, statuses to poll now). The task integration
+    (:mod:`django_letsads.tasks`) listens to it, so that the services need not import the worker.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ post_send = Signal()
 status_changed = Signal()
 opted_out = Signal()
 opted_in = Signal()
+work_queued = Signal()
 
 
 class CancelSend(Exception):

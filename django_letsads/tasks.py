@@ -52,6 +52,14 @@ def poll_round(limit: int | None = None) -> dict[str, int]:
     return PollWorker(limit=limit).run_once().as_dict()
 
 
+def on_work_queued(sender: Any, kind: str = "send", **kwargs: Any) -> None:
+    """Receiver of ``signals.work_queued``: enqueue the round the work needs (if enabled)."""
+    if kind == "poll":
+        enqueue_poll()
+    else:
+        enqueue_send()
+
+
 def enqueue_send() -> None:
     if _enabled() and hasattr(send_round, "enqueue"):
         send_round.enqueue()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from django_letsads import campaigns, optout, pricing
+from django_letsads.admin import display
 from django_letsads.admin.balance import account_balance, forget_balance
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import Confirmation, confirmation_page
@@ -66,12 +67,7 @@ def send_campaigns(
             )
     if not eligible:
         return None
-    counts = campaigns.status_counts(c.pk for c in eligible)
-    # Opt-out: pending numbers now on the stop list will be skipped by the worker; what is
-    # confirmed (recipients, segments, price) leaves them out.
-    stopped = optout.pending_opted_out(c.pk for c in eligible)
-    for pk, count in stopped.items():
-        counts[pk][Status.PENDING] -= count
+    counts, stopped = sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
     if _confirmed(request) and send_anyway_missing(request, estimate):
         modeladmin.message_user(
@@ -117,6 +113,19 @@ def _start_refusal(campaign_id: int) -> str:
     return _("it has no recipients waiting to be sent")
 
 
+def sendable_counts(
+    selected: list[Campaign],
+) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
+    """Message counts per campaign and status, and per campaign the pending messages whose
+    numbers are on the stop list: the worker will skip them, so what is confirmed (recipients,
+    segments, price) leaves them out of ``pending``."""
+    counts = campaigns.status_counts(c.pk for c in selected)
+    stopped = optout.pending_opted_out(c.pk for c in selected)
+    for pk, count in stopped.items():
+        counts[pk][Status.PENDING] -= count
+    return counts, stopped
+
+
 def _send_confirmation(
     selected: list[Campaign],
     counts: dict[int, dict[str, int]],
@@ -143,6 +152,13 @@ def _send_confirmation(
         )
     # Campaigns without pending messages at all do not start (all opted out: they do, and end).
     empty = [c.name for c in selected if not counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)]
+    warnings = [display.expiry_warning(selected)]
+    if empty:
+        warnings.insert(
+            0,
+            _("These campaigns have no recipients and will not start: %(names)s.")
+            % {"names": ", ".join(empty)},
+        )
     return Confirmation(
         title=_("Send campaigns?"),
         action="send_campaigns",
@@ -153,12 +169,7 @@ def _send_confirmation(
                 "Invalid and duplicate numbers were left out when the recipients were imported."
             ),
         ],
-        warning=(
-            _("These campaigns have no recipients and will not start: %(names)s.")
-            % {"names": ", ".join(empty)}
-            if empty
-            else ""
-        ),
+        warning=" ".join(w for w in warnings if w),
         columns=[
             _("Campaign"),
             _("Sender"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from django_letsads import optout, rendering
+from django_letsads import optout, rendering, scheduling
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.dispatch import BatchResult
 from django_letsads.merge import has_placeholders
@@ -77,8 +77,10 @@ def claim(
     now = now or timezone.now()
     after = after or {}
     with transaction.atomic():
+        # Quiet hours, expiry and paces decide which campaigns may give messages now.
+        window = scheduling.claimable_campaigns(now)
         while True:
-            ids = _sendable_ids(limit, after)
+            ids = _sendable_ids(limit, after, window)
             if not ids:
                 return []
             # Numbers on the stop list are cancelled here, before the claim; should a whole
@@ -87,31 +89,31 @@ def claim(
             if not ids:
                 continue
             claimed, transliterated = _claim_ids(ids, token, now)
+            window.record(Counter(m.campaign_id for m in claimed))
             claimed = rendering.render_claimed(claimed, token, now, transliterated)
             if claimed:
                 return claimed
 
 
-def _sendable_ids(limit: int, after: dict[int | None, int]) -> list[int]:
-    sources: list[int | None] = [None]
-    sources.extend(
-        Campaign.objects.filter(state=Campaign.State.SENDING)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+def _sendable_ids(
+    limit: int, after: dict[int | None, int], window: scheduling.ClaimWindow
+) -> list[int]:
+    sources: list[int | None] = [None, *window.campaign_ids]
     per_source: list[list[int]] = []
     for campaign_id in sources:
         qs = Message.objects.filter(status=Status.PENDING)
         if campaign_id is None:
             qs = qs.filter(campaign__isnull=True)
+            size = limit
         else:
             qs = qs.filter(campaign_id=campaign_id)
+            size = window.limit(campaign_id, limit)
         if campaign_id in after:
             qs = qs.filter(id__gt=after[campaign_id])
         qs = qs.order_by("id")
         if _skip_locked():
             qs = qs.select_for_update(skip_locked=True, of=("self",))
-        per_source.append(list(qs.values_list("id", flat=True)[:limit]))
+        per_source.append(list(qs.values_list("id", flat=True)[:size]))
     return list(heapq.merge(*per_source))[:limit]
 
 

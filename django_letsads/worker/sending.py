@@ -16,6 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from django_letsads import scheduling
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.dispatch import BatchResult, send_batch
@@ -68,6 +69,12 @@ class SendWorker(BaseWorker):
         recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
         retry_on_db_error(pgsql.refresh_stale_statistics)
         report.add(expired_claims=recovered)
+        due = retry_on_db_error(scheduling.begin_round)
+        report.add(
+            campaigns_started=len(due.started),
+            campaigns_expired=len(due.expired),
+            campaign_messages_expired=due.expired_messages,
+        )
         with self.round_client() as client:
             _Round(self, client, report).run()
         logger.info("letsads_send round: %s", report.summary())

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_letsads', '0008_campaign_transliterate'),
+        ('django_letsads', '0009_campaign_scheduling_expiry_pace'),
     ]
 
     operations = [
