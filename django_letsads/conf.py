@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Seconds after which a worker's heartbeat no longer counts as a running worker.
+    "WORKER_STALE_AFTER": 600,
 }
 
 
@@ -155,6 +157,10 @@ class LetsAdsSettings:
     @property
     def USE_TASKS(self) -> bool:
         return bool(self._get("USE_TASKS"))
+
+    @property
+    def WORKER_STALE_AFTER(self) -> int:
+        return max(1, int(self._get("WORKER_STALE_AFTER")))
 
 
 letsads_settings = LetsAdsSettings()

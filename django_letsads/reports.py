@@ -1,0 +1,154 @@
+"""What a campaign's charts show, computed with a few aggregate queries whatever its size.
+
+* :func:`timeline`: messages the gateway accepted (by ``sent_at``), delivered and undelivered (by
+  ``final_at``) per minute, hour or day, as the campaign's length asks, gaps filled with zeros;
+* the final status breakdown is :meth:`Campaign.status_counts` (an index-only count);
+* :func:`operators`: the delivery rate per mobile operator, named from the number's prefix by
+  phonenumbers' carrier data (Kyivstar, Vodafone, lifecell …).
+
+The drawing is :mod:`django_letsads.charts`; this module only counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import phonenumbers
+from django.db.models import Count
+from django.db.models.functions import Substr, Trunc
+from django.utils import timezone
+from phonenumbers import carrier
+
+from django_letsads.models import Campaign, Message
+from django_letsads.status import Status
+
+#: Longest campaign drawn by minute, then by hour; longer ones by day.
+MINUTES_UP_TO = timedelta(hours=3)
+HOURS_UP_TO = timedelta(days=7)
+#: Digits of a number that name its operator (country code and operator code, with room).
+PREFIX_DIGITS = 6
+#: Statuses of messages the gateway accepted: a delivery rate is measured against them.
+ACCEPTED = (Status.QUEUED, Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED)
+_STEPS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One bucket of the timeline, starting at ``start`` (local time)."""
+
+    start: datetime
+    accepted: int = 0
+    delivered: int = 0
+    undelivered: int = 0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    unit: str  # "minute", "hour" or "day"
+    points: list[Point]
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Messages to one operator's numbers; ``rate`` is delivered per accepted (None: none yet)."""
+
+    name: str
+    total: int
+    accepted: int
+    delivered: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.delivered / self.accepted if self.accepted else None
+
+
+def bucket_unit(span: timedelta) -> str:
+    if span <= MINUTES_UP_TO:
+        return "minute"
+    return "hour" if span <= HOURS_UP_TO else "day"
+
+
+def _floor(moment: datetime, unit: str) -> datetime:
+    moment = timezone.localtime(moment).replace(second=0, microsecond=0)
+    if unit != "minute":
+        moment = moment.replace(minute=0)
+    if unit == "day":
+        moment = moment.replace(hour=0)
+    return moment
+
+
+def timeline(campaign: Campaign, now: datetime | None = None) -> Timeline:
+    """Two grouped counts: accepted per ``sent_at`` bucket, final per ``final_at`` bucket."""
+    now = now or timezone.now()
+    start = campaign.started_at or campaign.created_at
+    end = campaign.finished_at or now
+    unit = bucket_unit(max(end - start, timedelta(0)))
+    tz = timezone.get_current_timezone()
+    messages = Message.objects.filter(campaign_id=campaign.pk).order_by()
+    accepted = (
+        messages.filter(sent_at__isnull=False)
+        .values_list(Trunc("sent_at", unit, tzinfo=tz))
+        .annotate(n=Count("id"))
+    )
+    final = (
+        messages.filter(status__in=(Status.DELIVERED, Status.UNDELIVERED))
+        .values_list(Trunc("final_at", unit, tzinfo=tz), "status")
+        .annotate(n=Count("id"))
+    )
+    buckets: dict[datetime, dict[str, int]] = {}
+    for moment, n in accepted:
+        if moment is not None:
+            buckets.setdefault(_floor(moment, unit), {})["accepted"] = n
+    for moment, status, n in final:
+        if moment is not None:
+            buckets.setdefault(_floor(moment, unit), {})[status] = n
+    if not buckets:
+        return Timeline(unit, [])
+    first = min(min(buckets), _floor(start, unit))
+    last = max(max(buckets), _floor(min(end, now), unit))
+    points = []
+    moment = first
+    # Aware datetimes add in wall-clock time, so a day with a DST change is still one step.
+    while moment <= last:
+        counts = buckets.get(moment, {})
+        points.append(
+            Point(
+                moment,
+                counts.get("accepted", 0),
+                counts.get(Status.DELIVERED, 0),
+                counts.get(Status.UNDELIVERED, 0),
+            )
+        )
+        moment = _floor(moment + _STEPS[unit], unit)
+    return Timeline(unit, points)
+
+
+@lru_cache(maxsize=4096)
+def operator_name(prefix: str) -> str:
+    """The operator of numbers that begin with ``prefix`` (digits with the country code), from
+    phonenumbers' carrier data; "" when it does not know."""
+    try:
+        number = phonenumbers.parse("+" + prefix.ljust(12, "0"))
+    except phonenumbers.NumberParseException:
+        return ""
+    return str(carrier.name_for_valid_number(number, "en"))
+
+
+def operators(campaign: Campaign) -> list[Operator]:
+    """Messages per operator, largest first: one query grouped by number prefix and status."""
+    rows = (
+        Message.objects.filter(campaign_id=campaign.pk)
+        .order_by()
+        .values_list(Substr("recipient", 1, PREFIX_DIGITS), "status")
+        .annotate(n=Count("id"))
+    )
+    totals: dict[str, list[int]] = {}
+    for prefix, status, n in rows:
+        entry = totals.setdefault(operator_name(prefix), [0, 0, 0])
+        entry[0] += n
+        entry[1] += n if status in ACCEPTED else 0
+        entry[2] += n if status == Status.DELIVERED else 0
+    result = [Operator(name, *numbers) for name, numbers in totals.items()]
+    return sorted(result, key=lambda o: (-o.total, o.name == "", o.name))
