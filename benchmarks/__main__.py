@@ -26,8 +26,15 @@ CASES = {
     "poll": ("postgres", "sqlite"),
     "scale": ("postgres",),
     "admin": ("postgres",),
+    "reports": ("postgres",),
 }
-MODULES = {"send": "send", "poll": "poll", "scale": "scale", "admin": "admin_list"}
+MODULES = {
+    "send": "send",
+    "poll": "poll",
+    "scale": "scale",
+    "admin": "admin_list",
+    "reports": "reports",
+}
 #: One database per run, so that runs on one machine (CI, people) never drop each other's.
 PG_NAME = f"letsads_bench_{os.getpid()}"
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from django_letsads.status import FINAL_STATUSES, Status
 
@@ -239,8 +240,8 @@ class WorkerHeartbeat(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SEND = "send", _("send")
-        POLL = "poll", _("poll")
+        SEND = "send", pgettext_lazy("worker kind", "send")
+        POLL = "poll", pgettext_lazy("worker kind", "poll")
 
     kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
     host = models.CharField(_("host"), max_length=255)

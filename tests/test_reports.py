@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -128,8 +129,10 @@ def test_delivery_rate_by_operator_from_the_number_prefix():
     assert [o.name for o in operators(campaign)] == ["Vodafone", "Kyivstar", "lifecell"]
 
 
-def change_page(client: Client, campaign: Campaign) -> tuple[str, int]:
+def change_page(client: Client, campaign: Campaign, *, cold: bool = True) -> tuple[str, int]:
     url = reverse("admin:django_letsads_campaign_change", args=[campaign.pk])
+    if cold:
+        cache.clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
@@ -156,6 +159,23 @@ def test_the_change_page_draws_the_three_charts_in_the_same_queries_at_any_size(
     assert "Vodafone" in large_page
     assert "1,000 (100.0 %)" in large_page
     assert 'data-unit="minute"' in large_page
+
+
+def test_the_counts_behind_the_charts_are_cached_until_a_status_changes(superuser_client):
+    campaign = make_campaign(numbers(5), state=Campaign.State.DONE)
+    Campaign.objects.filter(pk=campaign.pk).update(started_at=T0, finished_at=T0)
+    campaign.messages.update(status=Status.DELIVERED, sent_at=T0, final_at=T0)
+    change_page(superuser_client, campaign)
+    _page, cold = change_page(superuser_client, campaign)
+    page, warm = change_page(superuser_client, campaign, cold=False)
+    assert warm == cold - 3  # no timeline (two queries) and no operators
+    assert "5 (100.0 %)" in page
+    first = campaign.messages.order_by("id").first()
+    assert first is not None
+    Message.objects.filter(pk=first.pk).update(status=Status.UNDELIVERED)
+    page, queries = change_page(superuser_client, campaign, cold=False)
+    assert queries == cold
+    assert "80.0 % of 5 accepted" in page
 
 
 def test_a_campaign_without_messages_has_no_charts_and_says_why(superuser_client):

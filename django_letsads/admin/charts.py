@@ -14,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from django_letsads.admin.display import PARTS
 from django_letsads.reports import Operator, Timeline
@@ -218,7 +218,9 @@ def operators_chart(operators: Sequence[Operator]) -> SafeString:
             if rate is not None
             else _("none accepted yet (%(total)s)") % {"total": _number(operator.total)}
         )
-        rows.append((operator.name or _("other"), rate or 0.0, DELIVERED_COLOR, text))
+        rows.append(
+            (operator.name or pgettext("operator", "other"), rate or 0.0, DELIVERED_COLOR, text)
+        )
     if not rows:
         return format_html('<p class="letsads-empty">{}</p>', _("no recipients"))
     return format_html(

@@ -61,6 +61,18 @@ class CampaignReportsMixin(_Base):
         response["Content-Disposition"] = f'attachment; filename="{export.filename(campaign.pk)}"'
         return response
 
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Campaign | None:
+        """Once per request: the charts and the form then share one object, and with it one
+        count of its messages per status."""
+        memo: dict[tuple[str, str | None], Campaign | None] = request.__dict__.setdefault(
+            "_letsads_campaigns", {}
+        )
+        if (object_id, from_field) not in memo:
+            memo[object_id, from_field] = super().get_object(request, object_id, from_field)
+        return memo[object_id, from_field]
+
     def change_view(
         self,
         request: HttpRequest,
@@ -71,22 +83,27 @@ class CampaignReportsMixin(_Base):
         context = dict(extra_context or {})
         campaign = self.get_object(request, object_id)
         if campaign is not None and self.has_view_permission(request, campaign):
-            context["letsads_charts"] = campaign_charts(campaign)
+            # A callable, which the template calls: nothing is counted for a POST that
+            # redirects.
+            context["letsads_charts"] = lambda: campaign_charts(campaign)
             context["letsads_may_export"] = self.may_export(request, campaign)
         return super().change_view(request, object_id, form_url, extra_context=context)
 
 
 def campaign_charts(campaign: Campaign) -> Any:
     """The three charts of a campaign's page, as one piece of HTML."""
-    counts = campaign.status_counts()
+    from django_letsads.admin.campaign import counts_of  # it imports this module
+
+    counts = counts_of(campaign)
     if not sum(counts.values()):
         return format_html(
             '<div class="letsads-charts"><p class="letsads-empty">{}</p></div>',
             _("The charts appear once the campaign has recipients."),
         )
+    report = reports.campaign_report(campaign, counts)
     return format_html(
         '<div class="letsads-charts">{}{}{}</div>',
-        charts.timeline_chart(reports.timeline(campaign)),
+        charts.timeline_chart(report.timeline),
         charts.status_chart(counts),
-        charts.operators_chart(reports.operators(campaign)),
+        charts.operators_chart(report.operators),
     )
