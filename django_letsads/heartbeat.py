@@ -61,6 +61,8 @@ class Heartbeat:
         two writes goes with the next one). Returns whether it wrote. A database error is logged
         and swallowed: the worker's own work reports it, a missing heartbeat must not stop it.
         """
+        if not self.kind:  # a worker class that did not say what it is
+            return False
         now = timezone.now()
         if report is not None:
             self.last_round_at = now
@@ -113,6 +115,18 @@ class Heartbeat:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_PROCESS_BEATS: dict[tuple[str, int], Heartbeat] = {}
+
+
+def process_heartbeat(kind: str) -> Heartbeat:
+    """The heartbeat of this process for ``kind``: one per process (its row's key), so that
+    workers made for each task round share the throttle."""
+    key = (kind, os.getpid())
+    if key not in _PROCESS_BEATS:
+        _PROCESS_BEATS[key] = Heartbeat(kind)
+    return _PROCESS_BEATS[key]
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,19 @@ def test_stale_heartbeats_do_not_count_as_running(settings):
     with time_machine.travel(now + timedelta(seconds=700)):
         assert worker_health("send").running == 0
         assert worker_health("send").last_round_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.letsads_simulator
+def test_a_task_round_leaves_a_heartbeat_that_goes_stale(letsads_simulator):
+    from django_letsads import tasks
+
+    round_task = getattr(tasks.poll_round, "call", tasks.poll_round)
+    heartbeat._PROCESS_BEATS.clear()  # a fresh process: its first beat is written
+    assert round_task() == {}
+    row = WorkerHeartbeat.objects.get(kind="poll")
+    assert row.last_round == "nothing to do"
+    assert row.last_round_at is not None
+    assert worker_health("poll").running == 1
+    with time_machine.travel(row.last_seen + timedelta(minutes=11)):
+        assert worker_health("poll").running == 0

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.gateway import client_from_settings
-from django_letsads.heartbeat import Heartbeat
+from django_letsads.heartbeat import process_heartbeat
 from django_letsads.worker.report import RoundReport
 
 
@@ -39,7 +39,7 @@ class BaseWorker:
         self._client = client
         self.stop_event = stop_event or threading.Event()
         self.on_progress = on_progress
-        self.heartbeat = Heartbeat(self.kind)
+        self.heartbeat = process_heartbeat(self.kind)
 
     def run_once(self) -> RoundReport:
         raise NotImplementedError(f"{type(self).__name__} must implement run_once()")
