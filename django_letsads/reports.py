@@ -36,6 +36,7 @@ from django_letsads.status import Status
 MINUTES_UP_TO = timedelta(hours=3)
 HOURS_UP_TO = timedelta(days=7)
 #: Digits of a number that name its operator (country code and operator code, with room).
+#: Migration 0010 gives PostgreSQL statistics on exactly this prefix: change both together.
 PREFIX_DIGITS = 6
 #: Statuses of messages the gateway accepted: a delivery rate is measured against them.
 ACCEPTED = (Status.QUEUED, Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED)

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message, WorkerHeartbeat
-from django_letsads.reports import Point, bucket_unit, operators, timeline
+from django_letsads.reports import PREFIX_DIGITS, Point, bucket_unit, operators, timeline
 from django_letsads.status import Status
 from tests.factories import make_campaign, numbers
 
@@ -244,3 +244,16 @@ def test_the_poller_banner_turns_red_when_polls_are_due_and_none_runs(superuser_
         "true",
         "Status poller: 1 running, no round finished yet",
     )
+
+
+@pytest.mark.postgres
+def test_postgresql_has_statistics_on_the_number_prefix_the_operators_are_grouped_by():
+    if connection.vendor != "postgresql" or connection.pg_version < 140000:
+        pytest.skip("expression statistics are PostgreSQL 14+")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext WHERE stxname = %s",
+            ["letsads_msg_recipient_prefix"],
+        )
+        (definition,) = cursor.fetchone()
+    assert f"1, {PREFIX_DIGITS})" in definition
