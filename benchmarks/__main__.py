@@ -27,6 +27,7 @@ CASES = {
     "scale": ("postgres",),
     "admin": ("postgres",),
     "scheduling": ("postgres", "sqlite"),
+    "reports": ("postgres",),
 }
 MODULES = {
     "send": "send",
@@ -34,6 +35,7 @@ MODULES = {
     "scale": "scale",
     "admin": "admin_list",
     "scheduling": "scheduling",
+    "reports": "reports",
 }
 #: One database per run, so that runs on one machine (CI, people) never drop each other's.
 PG_NAME = f"letsads_bench_{os.getpid()}"
