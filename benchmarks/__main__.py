@@ -28,6 +28,7 @@ CASES = {
     "admin": ("postgres",),
     "optout": ("postgres", "sqlite"),
     "scheduling": ("postgres", "sqlite"),
+    "reports": ("postgres",),
 }
 MODULES = {
     "send": "send",
@@ -36,6 +37,7 @@ MODULES = {
     "admin": "admin_list",
     "optout": "optout",
     "scheduling": "scheduling",
+    "reports": "reports",
 }
 #: One database per run, so that runs on one machine (CI, people) never drop each other's.
 PG_NAME = f"letsads_bench_{os.getpid()}"

@@ -24,6 +24,7 @@ Settings are read when the checks run, never at import. Ids:
   be glued to its last path segment.
 * ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
 * ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
+* ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
 """
 
 from __future__ import annotations
@@ -314,5 +315,23 @@ def check_price(
             hint="The price of one segment in the account's currency, e.g. Decimal('0.45'), or "
             "None for no cost estimate.",
             id="django_letsads.E051" if negative else "django_letsads.E050",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_worker_stale_after(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    value = _letsads("WORKER_STALE_AFTER")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return []
+    return [
+        Error(
+            f"LETSADS['WORKER_STALE_AFTER'] is {value!r}; it must be a positive whole number "
+            "of seconds.",
+            hint="Seconds after which a worker that has not been seen counts as stopped; keep "
+            "it above the longest wait between rounds (the default 600 is twice the back-off).",
+            id="django_letsads.E060",
         )
     ]

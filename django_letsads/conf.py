@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "TIME_ZONE": None,
     # Price of one segment in the account's currency, for cost estimates; None: no estimate.
     "PRICE_PER_SEGMENT": None,
+    # Seconds after which a worker's heartbeat no longer counts as a running worker.
+    "WORKER_STALE_AFTER": 600,
 }
 
 
@@ -239,6 +241,10 @@ class LetsAdsSettings:
                 "segment that is not negative, e.g. Decimal('0.45'), or None."
             )
         return price
+
+    @property
+    def WORKER_STALE_AFTER(self) -> int:
+        return max(1, int(self._get("WORKER_STALE_AFTER")))
 
 
 def parse_price(value: Any) -> Decimal | None:

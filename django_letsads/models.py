@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from django_letsads.status import FINAL_STATUSES, Status
 
@@ -318,3 +319,35 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running worker process (``letsads_send``/``letsads_poll``, or a task round).
+
+    Written by :mod:`django_letsads.heartbeat` at most every few seconds, deleted when the process
+    ends; a row not seen for ``LETSADS["WORKER_STALE_AFTER"]`` seconds belongs to a process that
+    died or a task worker that went quiet, and is ignored.
+    """
+
+    class Kind(models.TextChoices):
+        SEND = "send", pgettext_lazy("worker kind", "send")
+        POLL = "poll", pgettext_lazy("worker kind", "poll")
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+    #: When the last complete round ended, and what it did ("claimed=50 sent=50").
+    last_round_at = models.DateTimeField(_("last round at"), null=True, blank=True)
+    last_round = models.CharField(_("last round"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "host", "pid"], name="letsads_heartbeat_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.host}:{self.pid}"

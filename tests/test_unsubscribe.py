@@ -98,7 +98,9 @@ def test_a_claim_of_more_than_a_thousand_renderings_stores_every_one(letsads_sim
 
     report = SendWorker(concurrency=16).run_once()  # claims of 1,600
 
-    assert report.counts["queued"] == 1200
+    # Texts are stored when claimed, whatever the gateway answers later (a loaded machine may
+    # time a request out): every claimed message has its own.
+    assert report.counts["claimed"] == 1200
     stored = dict(campaign.messages.values_list("id", "text"))
     assert all(text == "Stop: " + BASE + make_token(pk) for pk, text in stored.items())
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_letsads.admin import actions, display, schedule
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
+from django_letsads.admin.reports import CampaignReportsMixin
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
 from django_letsads.importing import ImportReport, import_recipients
 from django_letsads.models import Campaign, Message
@@ -56,7 +57,7 @@ def counts_of(campaign: Campaign) -> dict[str, int]:
     return dict(counts)
 
 
-class CampaignAdmin(_ModelAdmin):
+class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",

@@ -61,6 +61,8 @@ class SendWorker(BaseWorker):
     """Sends pending messages. ``run_once()`` is one round: it sends until nothing is pending,
     ``limit`` messages were claimed, the gateway stops it, or ``stop_event`` is set."""
 
+    kind = "send"
+
     def run_once(self) -> RoundReport:
         report = RoundReport()
         # Read now, before any claim: a bad schedule found only when the answer is written
@@ -213,8 +215,8 @@ class _Round:
                 released=applied.released,
                 stale=applied.stale,
             )
-        if applied_list and self.worker.on_progress is not None:
-            self.worker.on_progress(self.report)
+        if applied_list:
+            self.worker.progress(self.report)
 
     def _stop(self) -> None:
         """Send nothing more: cancel batches not yet started and release their claims."""

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_letsads', '0009_campaign_scheduling_expiry_pace'),
+        ('django_letsads', '0011_message_prefix_statistics'),
     ]
 
     operations = [
