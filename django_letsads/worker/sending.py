@@ -24,6 +24,7 @@ from django_letsads.worker import claims, pgsql
 from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.claims import Applied, Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
+from django_letsads.worker.isolation import write_answers
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
 from django_letsads.worker.writer import Writer, result_writer
@@ -239,7 +240,7 @@ class _Round:
 def _write_results(token: str, items: list[Finished]) -> Applied:
     """Write finished batches (on the writer's thread), then pause the campaigns of any whose
     request an account-level error refused, with the reason shown in the admin."""
-    applied = retry_on_db_error(claims.apply_results, token, items)
+    applied = write_answers(token, items)
     for messages, result, _ in items:
         if isinstance(result.error, AccountError):
             retry_on_db_error(
