@@ -19,6 +19,7 @@ from typing import Self
 
 import requests
 import urllib3.exceptions
+from django.views.decorators.debug import sensitive_variables
 
 from django_letsads import __version__, protocol, transport
 from django_letsads.exceptions import (
@@ -68,6 +69,7 @@ class LetsAdsClient:
     ``retry_backoff`` seconds (doubling) between tries.
     """
 
+    @sensitive_variables("password")
     def __init__(
         self,
         login: str,
@@ -82,6 +84,9 @@ class LetsAdsClient:
     ) -> None:
         self.login = login
         self._password = password
+        # Out of this frame's locals: Django's DEBUG page shows them if anything below fails
+        # (an API_URL requests has no adapter for, say), and with DEBUG on it hides nothing.
+        del password
         self.api_url = api_url
         self.timeout = timeout
         self.connect_retries = connect_retries

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from django.views.decorators.debug import sensitive_variables
 
 from django_letsads.exceptions import BadResponseError
 
@@ -38,6 +39,7 @@ def serialize(root: ET.Element) -> bytes:
     return XML_DECLARATION + body.encode("utf-8")
 
 
+@sensitive_variables("password")
 def _request(login: str, password: str) -> ET.Element:
     root = ET.Element("request")
     auth = ET.SubElement(root, "auth")
@@ -46,10 +48,12 @@ def _request(login: str, password: str) -> ET.Element:
     return root
 
 
+@sensitive_variables("password")
 def build_send(
     login: str, password: str, sender: str, text: str, recipients: Iterable[str]
 ) -> bytes:
     root = _request(login, password)
+    del password  # out of the locals an error page would show (see ``RequestBody``)
     message = ET.SubElement(root, "message")
     ET.SubElement(message, "from").text = sender
     ET.SubElement(message, "text").text = text
@@ -58,14 +62,18 @@ def build_send(
     return serialize(root)
 
 
+@sensitive_variables("password")
 def build_status(login: str, password: str, sms_id: int | str) -> bytes:
     root = _request(login, password)
+    del password  # out of the locals an error page would show (see ``RequestBody``)
     ET.SubElement(root, "sms_id").text = str(sms_id)
     return serialize(root)
 
 
+@sensitive_variables("password")
 def build_balance(login: str, password: str) -> bytes:
     root = _request(login, password)
+    del password  # out of the locals an error page would show (see ``RequestBody``)
     ET.SubElement(root, "balance")
     return serialize(root)
 
