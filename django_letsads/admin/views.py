@@ -35,6 +35,8 @@ class Confirmation:
     totals: Sequence[Any] = ()
     balance: BalanceInfo | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: (name, value) of hidden inputs the confirming POST carries back (e.g. fingerprints).
+    hidden: Sequence[tuple[str, str]] = ()
 
 
 def confirmation_page(
