@@ -7,10 +7,16 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.E002`` - ``SMS_BACKEND`` cannot be imported or is not an SMS backend.
 * ``django_letsads.E003`` - ``LETSADS["SENDER"]`` can never be accepted by the gateway.
 * ``django_letsads.E004`` - ``LETSADS["POLL_SCHEDULE"]`` is not a list of increasing positive
-  whole seconds.
+  whole seconds (this and E007, E010-E013 come from ``settings_rules``, which the workers use too).
 * ``django_letsads.E005`` - ``LETSADS["DEFAULT_REGION"]`` is not a region ``phonenumbers`` knows.
 * ``django_letsads.E006`` - a text limit is not a positive whole number.
 * ``django_letsads.E007`` - ``API_URL`` is not an http(s) URL with a host.
+* ``django_letsads.E010`` - ``LETSADS`` is not a dict.
+* ``django_letsads.E011`` - ``TIMEOUT`` is not a number of seconds above 0.
+* ``django_letsads.E012`` - a whole-number setting (``BATCH_SIZE``, ``CONCURRENCY``, ``CLAIM_SIZE``,
+  ``CLAIM_LEASE``, ``CONNECT_RETRIES``, ``POLL_RETRY_DELAY``, ``BALANCE_CACHE_SECONDS``) is not one,
+  or is below its least value.
+* ``django_letsads.E013`` - ``RATE_LIMIT`` is not a number of at least 0.
 * ``django_letsads.E030`` - ``LETSADS["QUIET_HOURS"]`` is not None or a pair of "HH:MM" times.
 * ``django_letsads.E031`` - ``LETSADS["TIME_ZONE"]`` is not a time zone ``zoneinfo`` knows.
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
@@ -29,25 +35,33 @@ Settings are read when the checks run, never at import. Ids:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.apps import AppConfig
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from django_letsads.conf import DEFAULTS, parse_price
+from django_letsads.settings_rules import Problem, letsads_dict, problem_of, setting_problems
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def _letsads(key: str) -> Any:
-    return (getattr(settings, "LETSADS", None) or {}).get(key, DEFAULTS[key])
+    # A LETSADS that is not a dict is E010 (check_settings); the other checks then see defaults.
+    user = letsads_dict()
+    return DEFAULTS[key] if isinstance(user, Problem) else user.get(key, DEFAULTS[key])
+
+
+@register(Tags.compatibility)
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    return [Error(p.message, hint=p.hint or None, id=p.id) for p in setting_problems()]
 
 
 @register(Tags.compatibility)
@@ -114,30 +128,6 @@ def check_sender(
 
 
 @register(Tags.compatibility)
-def check_poll_schedule(
-    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
-    schedule = _letsads("POLL_SCHEDULE")
-    ok = (
-        isinstance(schedule, list | tuple)
-        and len(schedule) > 0
-        and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in schedule)
-        and all(a < b for a, b in itertools.pairwise(schedule))
-    )
-    if ok:
-        return []
-    return [
-        Error(
-            f"LETSADS['POLL_SCHEDULE'] is {schedule!r}; it must be a non-empty list of increasing "
-            "positive whole seconds after sending.",
-            hint="The gateway asks for a first check after 10 minutes and a second after 3 hours: "
-            "[600, 10800, 86400].",
-            id="django_letsads.E004",
-        )
-    ]
-
-
-@register(Tags.compatibility)
 def check_numbers_and_limits(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
@@ -172,7 +162,7 @@ def check_numbers_and_limits(
                 )
             )
     batch = _letsads("BATCH_SIZE")
-    if not isinstance(batch, int) or not 1 <= batch <= 50:
+    if problem_of("BATCH_SIZE", batch) is None and not 1 <= batch <= 50:
         messages.append(
             Warning(
                 f"LETSADS['BATCH_SIZE'] is {batch!r}; the gateway takes 1 to 50 recipients per "
@@ -187,15 +177,9 @@ def check_numbers_and_limits(
 def check_api_url(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    url = urlsplit(str(_letsads("API_URL")))
-    if url.scheme not in ("http", "https") or not url.hostname:
-        return [
-            Error(
-                f"LETSADS['API_URL'] is {_letsads('API_URL')!r}, not an http(s) URL.",
-                hint="Use https://api.letsads.com.",
-                id="django_letsads.E007",
-            )
-        ]
+    if problem_of("API_URL", _letsads("API_URL")) is not None:
+        return []  # E007, from check_settings
+    url = urlsplit(_letsads("API_URL"))
     if url.scheme == "http" and (url.hostname or "") not in _LOCAL_HOSTS:
         return [
             Warning(

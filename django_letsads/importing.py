@@ -15,18 +15,17 @@ instances at all); elsewhere it is ``bulk_create(ignore_conflicts=True)`` of the
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from django.db import connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
+from django_letsads.csvlines import CsvRecords, Source, source_lines
 from django_letsads.models import Campaign, Message
 from django_letsads.optout import opted_out_among
 from django_letsads.phones import check_many
@@ -36,7 +35,6 @@ from django_letsads.worker.writer import BackgroundWriter, InlineWriter, Writer
 logger = logging.getLogger(__name__)
 
 Kind = Literal["text", "csv"]
-Source = str | bytes | Iterable[str] | Iterable[bytes] | IO[str] | IO[bytes]
 
 #: Lines per insert; big enough to amortise a round trip, small enough to keep memory flat.
 CHUNK_SIZE = 5000
@@ -103,7 +101,9 @@ def import_recipients(
     """
     report = ImportReport()
     rows = (
-        _csv_rows(_lines(source, report)) if kind == "csv" else _text_rows(_lines(source, report))
+        _csv_rows(_lines(source, report), report)
+        if kind == "csv"
+        else _text_rows(_lines(source, report))
     )
     with _Inserter(campaign, report) as inserter:
         chunk: list[tuple[int, str, str]] = []
@@ -134,31 +134,8 @@ def import_recipients(
 
 
 def _lines(source: Source, report: ImportReport) -> Iterator[str]:
-    """Text lines of ``source``, one item per source line, line endings kept (csv wants them).
-
-    Bytes are decoded line by line, so one line that is not UTF-8 is rejected on its own instead
-    of failing the file (an empty line takes its place to keep line numbers right); a byte order
-    mark at the start is dropped.
-    """
-    items: Iterable[Any]
-    if isinstance(source, str):
-        items = io.StringIO(source, newline=None)
-    elif isinstance(source, bytes):
-        items = io.BytesIO(source)
-    else:
-        items = source
-    for number, item in enumerate(items, start=1):
-        if isinstance(item, bytes):
-            try:
-                text = item.decode("utf-8")
-            except UnicodeDecodeError:
-                report.reject(number, item.decode("utf-8", "replace").strip(), "not UTF-8 text")
-                text = "\n"
-        else:
-            text = str(item)
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        yield text
+    """Text lines of ``source``, one item per source line (see :func:`csvlines.source_lines`)."""
+    return source_lines(source, report.reject)
 
 
 def _text_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
@@ -169,7 +146,7 @@ def _text_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
                 yield number, piece, ""
 
 
-def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, str, str]]:
+def _csv_rows(lines: Iterator[str], report: ImportReport) -> Iterator[tuple[int, str, str]]:
     skipped = 0
     first = None
     for line in lines:
@@ -182,16 +159,20 @@ def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, str, str]]:
     delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
     if "\t" in first and delimiter not in first:
         delimiter = "\t"
-    reader = csv.reader(_chain(first, lines), delimiter=delimiter)
-    row = next(reader)
+    # A record the csv module cannot read costs its first line only (``csvlines``).
+    records = iter(CsvRecords(_chain(first, lines), skipped + 1, delimiter, report.reject))
+    header = next(records, None)
+    if header is None:
+        return
+    number, row = header
     if _looks_like_header(row):
         phone_col, name_col = _columns(row, named=True)
     else:
         phone_col, name_col = _columns(row)
-        if parsed := _csv_row(skipped + reader.line_num, row, phone_col, name_col):
+        if parsed := _csv_row(number, row, phone_col, name_col):
             yield parsed
-    for row in reader:
-        if parsed := _csv_row(skipped + reader.line_num, row, phone_col, name_col):
+    for number, row in records:
+        if parsed := _csv_row(number, row, phone_col, name_col):
             yield parsed
 
 

@@ -190,6 +190,12 @@ def test_a_sending_campaign_keeps_its_text(superuser_client):
 
 def run_action(client: Client, action: str, campaigns: list[Campaign], **extra) -> object:
     data = {"action": action, "_selected_action": [c.pk for c in campaigns], **extra}
+    if extra.get("post") == "yes":
+        # Confirm what the confirmation page shows: post back its hidden inputs (fingerprints).
+        page = client.post(reverse(CHANGELIST), {**data, "post": ""}).content.decode()
+        data.update(
+            re.findall(r'<input type="hidden" name="(letsads_[^"]+)" value="([^"]+)"', page)
+        )
     return client.post(reverse(CHANGELIST), data, follow=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -183,3 +184,21 @@ def test_the_campaign_import_reports_numbers_left_out_for_the_stop_list(admin_cl
     assert "Pasted numbers: 1 added, 0 duplicates, 0 rejected. 1 on the stop list left out." in page
     campaign = Campaign.objects.get()
     assert list(campaign.messages.values_list("recipient", flat=True)) == ["380671234567"]
+
+
+def test_confirming_a_campaign_with_opted_out_recipients_starts_it(admin_client):
+    campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT, text="Hi")
+    opt_out(numbers(3)[0])
+    page = admin_client.post(
+        reverse("admin:django_letsads_campaign_changelist"),
+        {"action": "send_campaigns", "_selected_action": [campaign.pk]},
+    ).content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="(letsads_[^"]+)" value="([^"]+)"', page))
+
+    admin_client.post(
+        reverse("admin:django_letsads_campaign_changelist"),
+        {"action": "send_campaigns", "_selected_action": [campaign.pk], "post": "yes", **hidden},
+    )
+
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.SENDING

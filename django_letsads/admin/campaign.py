@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, display, schedule
+from django_letsads.admin import actions, confirming, display, schedule
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
@@ -101,6 +101,17 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
 
     def has_send_campaign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_letsads.send_campaign")
+
+    def has_change_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
+        # While someone confirms sending this draft, people who cannot send it may not change
+        # what they are confirming (``admin/confirming.py``).
+        if (
+            obj is not None
+            and confirming.is_held(obj.pk)
+            and not self.has_send_campaign_permission(request)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
 
     # -- deleting ------------------------------------------------------------------------------
 
