@@ -22,6 +22,12 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
 * ``django_letsads.W002`` - ``BATCH_SIZE`` is outside 1 to 50 and is clamped.
 * ``django_letsads.W003`` - a text limit is above what the gateway accepts.
+* ``django_letsads.E040`` - ``UNSUBSCRIBE_BASE_URL`` is set but not an http(s) URL with a host.
+* ``django_letsads.W040`` - a campaign that can still send uses ``{unsubscribe_url}`` while
+  ``UNSUBSCRIBE_BASE_URL`` is not set (its sending would pause). Needs the database: runs with
+  ``check --database default`` and before ``migrate``.
+* ``django_letsads.W041`` - ``UNSUBSCRIBE_BASE_URL`` does not end with ``/``, so the token would
+  be glued to its last path segment.
 * ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
 * ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 * ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
@@ -35,6 +41,7 @@ from urllib.parse import urlsplit
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from django_letsads.conf import DEFAULTS, parse_price
@@ -183,6 +190,69 @@ def check_api_url(
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_unsubscribe_url(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    value = _letsads("UNSUBSCRIBE_BASE_URL")
+    if not value:
+        return []
+    url = urlsplit(str(value))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return [
+            Error(
+                f"LETSADS['UNSUBSCRIBE_BASE_URL'] is {value!r}, not an http(s) URL.",
+                hint="Give the full address where django_letsads.urls is included, e.g. "
+                "'https://example.com/sms/'.",
+                id="django_letsads.E040",
+            )
+        ]
+    if not url.path.endswith("/"):
+        return [
+            Warning(
+                f"LETSADS['UNSUBSCRIBE_BASE_URL'] is {value!r}; the token is appended to it, so "
+                "it should end with '/'.",
+                hint="Use e.g. 'https://example.com/sms/' with path('sms/', "
+                "include('django_letsads.urls')).",
+                id="django_letsads.W041",
+            )
+        ]
+    return []
+
+
+@register(Tags.database)
+def check_unsubscribe_campaigns(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Campaigns whose text needs the unsubscribe link, where the link cannot be made."""
+    if not databases or _letsads("UNSUBSCRIBE_BASE_URL"):
+        return []
+    from django_letsads.models import Campaign
+
+    try:
+        names = list(
+            Campaign.objects.exclude(state__in=[Campaign.State.DONE, Campaign.State.CANCELLED])
+            .filter(text__contains="{unsubscribe_url")
+            .values_list("name", flat=True)[:6]
+        )
+    except DatabaseError:  # not migrated yet: nothing to check
+        return []
+    if not names:
+        return []
+    shown = ", ".join(repr(name) for name in names[:5]) + (" …" if len(names) > 5 else "")
+    return [
+        Warning(
+            f"Campaigns use {{unsubscribe_url}} but LETSADS['UNSUBSCRIBE_BASE_URL'] is not set: "
+            f"{shown}. The worker pauses them instead of sending texts without the link.",
+            hint="Set it to the address where django_letsads.urls is included, e.g. "
+            "'https://example.com/sms/'.",
+            id="django_letsads.W040",
+        )
+    ]
 
 
 @register(Tags.compatibility)

@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Where django_letsads.urls is served; the {unsubscribe_url} placeholder appends a token.
+    "UNSUBSCRIBE_BASE_URL": "",
     # Local times ("HH:MM", start, end) in which no campaign message is claimed; None: never.
     "QUIET_HOURS": ("21:00", "09:00"),
     # Time zone of QUIET_HOURS; None: settings.TIME_ZONE.
@@ -195,6 +197,10 @@ class LetsAdsSettings:
     @property
     def USE_TASKS(self) -> bool:
         return bool(self._get("USE_TASKS"))
+
+    @property
+    def UNSUBSCRIBE_BASE_URL(self) -> str:
+        return str(self._get("UNSUBSCRIBE_BASE_URL") or "")
 
     @property
     def QUIET_HOURS(self) -> tuple[datetime.time, datetime.time] | None:

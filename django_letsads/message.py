@@ -81,11 +81,16 @@ class SmsMessage:
         recipients: str | Iterable[str],
         sender: str | None = None,
         connection: BaseSmsBackend | None = None,
+        *,
+        respect_opt_out: bool = False,
     ) -> None:
         self.recipients = _checked_arguments(text, recipients, sender)
         self.text = text
         self.sender = sender
         self.connection = connection
+        #: Leave out numbers on the stop list (``cancelled``, ``OPTED_OUT``); off by default,
+        #: since most messages sent from code are transactional (codes, receipts).
+        self.respect_opt_out = respect_opt_out
         self.results: list[SmsResult] | None = None
 
     def __repr__(self) -> str:
@@ -140,10 +145,15 @@ def send_sms(
     sender: str | None = None,
     fail_silently: bool = False,
     connection: BaseSmsBackend | None = None,
+    respect_opt_out: bool = False,
 ) -> list[SmsResult]:
     """Send ``text`` to ``recipients``; one result per input recipient, in input order.
 
     Duplicates (after normalisation) are sent once and their results say ``duplicate=True``.
+    With ``respect_opt_out=True`` numbers on the stop list are not sent to: their results are
+    ``cancelled`` with ``error_code="OPTED_OUT"``.
     """
-    message = SmsMessage(text, recipients, sender=sender, connection=connection)
+    message = SmsMessage(
+        text, recipients, sender=sender, connection=connection, respect_opt_out=respect_opt_out
+    )
     return message.send(fail_silently)

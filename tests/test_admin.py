@@ -210,7 +210,7 @@ def test_send_shows_a_confirmation_with_recipients_segments_and_balance(
     page = response.content.decode()
     assert response.templates[0].name == "admin/django_letsads/confirm_action.html"
     cells = re.findall(r'<td class="num">(.*?)</td>', page)
-    assert cells[:7] == ["Test", "3", "4", "5", "UCS-2", "2", "6"]
+    assert cells[:8] == ["Test", "3", "4", "5", "0", "UCS-2", "2", "6"]
     assert "Account balance: 1000" in page
     assert 'name="csrfmiddlewaretoken"' in page
     campaign.refresh_from_db()

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, pricing
+from django_letsads import campaigns, optout, pricing
 from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance, forget_balance
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
@@ -68,7 +68,7 @@ def send_campaigns(
             )
     if not eligible:
         return None
-    counts = campaigns.status_counts(c.pk for c in eligible)
+    counts, stopped = sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
     if _confirmed(request) and send_anyway_missing(request, estimate):
         modeladmin.message_user(
@@ -92,10 +92,13 @@ def send_campaigns(
                 messages.ERROR,
             )
             eligible = [Campaign.objects.get(pk=c.pk) for c in eligible]
-            counts = campaigns.status_counts(c.pk for c in eligible)
+            counts, stopped = sendable_counts(eligible)
             estimate = price_estimate(eligible, counts)
             return confirmation_page(
-                modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate)
+                modeladmin,
+                request,
+                eligible,
+                _send_confirmation(eligible, counts, estimate, stopped),
             )
         started = 0
         for campaign, result in zip(eligible, results, strict=True):
@@ -123,7 +126,7 @@ def send_campaigns(
             )
         return None
     return confirmation_page(
-        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate)
+        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)
     )
 
 
@@ -134,8 +137,24 @@ def _start_refusal(campaign_id: int) -> str:
     return _("it has no recipients waiting to be sent")
 
 
+def sendable_counts(
+    selected: list[Campaign],
+) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
+    """Message counts per campaign and status, and per campaign the pending messages whose
+    numbers are on the stop list: the worker will skip them, so what is confirmed (recipients,
+    segments, price) leaves them out of ``pending``."""
+    counts = campaigns.status_counts(c.pk for c in selected)
+    stopped = optout.pending_opted_out(c.pk for c in selected)
+    for pk, count in stopped.items():
+        counts[pk][Status.PENDING] -= count
+    return counts, stopped
+
+
 def _send_confirmation(
-    selected: list[Campaign], counts: dict[int, dict[str, int]], estimate: pricing.PriceEstimate
+    selected: list[Campaign],
+    counts: dict[int, dict[str, int]],
+    estimate: pricing.PriceEstimate,
+    stopped: dict[int, int],
 ) -> Confirmation:
     rows = []
     total_recipients = 0
@@ -149,12 +168,14 @@ def _send_confirmation(
                 recipients,
                 campaign.invalid_recipients,
                 campaign.duplicate_recipients,
+                campaign.opted_out_recipients + stopped.get(campaign.pk, 0),
                 price.encoding,
                 price.segments_per_message,
                 price.segments,
             ]
         )
-    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING]]
+    # Campaigns without pending messages at all do not start (all opted out: they do, and end).
+    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)]
     confirming.hold([c.pk for c in selected])
     warnings = [display.expiry_warning(selected)]
     if empty:
@@ -167,7 +188,8 @@ def _send_confirmation(
         hidden=[
             (
                 confirming.field_name(c.pk),
-                confirming.send_fingerprint(c, counts[c.pk][Status.PENDING]),
+                # All pending messages, as changed_since_shown counts them on the confirm.
+                confirming.send_fingerprint(c, counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)),
             )
             for c in selected
         ],
@@ -187,12 +209,13 @@ def _send_confirmation(
             _("Recipients"),
             _("Invalid numbers left out"),
             _("Duplicate numbers left out"),
+            _("Opted-out numbers left out"),
             _("Encoding"),
             _("Segments per message"),
             _("Total segments"),
         ],
         rows=rows,
-        totals=[_("Total"), "", total_recipients, "", "", "", "", estimate.segments],
+        totals=[_("Total"), "", total_recipients, "", "", "", "", "", estimate.segments],
         balance=account_balance(),
         estimate=estimate,
     )
