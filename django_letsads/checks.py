@@ -14,6 +14,8 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
 * ``django_letsads.W002`` - ``BATCH_SIZE`` is outside 1 to 50 and is clamped.
 * ``django_letsads.W003`` - a text limit is above what the gateway accepts.
+* ``django_letsads.E090`` - ``USE_TASKS`` is on, but no task framework is installed, or the task
+  backend, queue or priority of ``TASKS_BACKEND``/``TASKS_QUEUE``/``TASKS_PRIORITY`` is refused.
 """
 
 from __future__ import annotations
@@ -191,6 +193,41 @@ def check_api_url(
                 f"{url.hostname}.",
                 hint="Use https://api.letsads.com.",
                 id="django_letsads.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_task_mode(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if not _letsads("USE_TASKS"):
+        return []
+    from django_letsads import tasks
+
+    module = tasks._tasks_module()
+    if module is None:
+        return [
+            Error(
+                "LETSADS['USE_TASKS'] is on, but no task framework is installed.",
+                hint="Use Django 6 (django.tasks), or pip install django-letsads[tasks] on 5.2.",
+                id="django_letsads.E090",
+            )
+        ]
+    try:
+        tasks.send_step.using(
+            backend=_letsads("TASKS_BACKEND"),
+            queue_name=_letsads("TASKS_QUEUE"),
+            priority=_letsads("TASKS_PRIORITY"),
+        )
+    except Exception as exc:  # InvalidTaskBackend, InvalidTask … differ between the frameworks
+        return [
+            Error(
+                f"LETSADS task mode cannot enqueue its rounds: {exc}",
+                hint="Check LETSADS['TASKS_BACKEND'] (an alias of TASKS), LETSADS['TASKS_QUEUE'] "
+                "(listed in that backend's QUEUES) and LETSADS['TASKS_PRIORITY'].",
+                id="django_letsads.E090",
             )
         ]
     return []

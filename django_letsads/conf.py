@@ -47,6 +47,17 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Task mode: the task backend alias, queue and priority of the rounds' tasks.
+    "TASKS_BACKEND": "default",
+    "TASKS_QUEUE": "default",
+    "TASKS_PRIORITY": 0,
+    # Task mode: messages (or polls) one task round takes at most, so that a round stays short.
+    "TASKS_ROUND_LIMIT": 2000,
+    # Task mode: seconds by which a chain's next task must have begun before it is taken for
+    # dead (its worker killed) and replaced.
+    "TASKS_LEASE": 300,
+    # Task mode: seconds before the next round when work is there but none could be taken.
+    "TASKS_IDLE_DELAY": 10,
 }
 
 
@@ -155,6 +166,30 @@ class LetsAdsSettings:
     @property
     def USE_TASKS(self) -> bool:
         return bool(self._get("USE_TASKS"))
+
+    @property
+    def TASKS_BACKEND(self) -> str:
+        return str(self._get("TASKS_BACKEND"))
+
+    @property
+    def TASKS_QUEUE(self) -> str:
+        return str(self._get("TASKS_QUEUE"))
+
+    @property
+    def TASKS_PRIORITY(self) -> int:
+        return int(self._get("TASKS_PRIORITY"))
+
+    @property
+    def TASKS_ROUND_LIMIT(self) -> int:
+        return max(1, int(self._get("TASKS_ROUND_LIMIT")))
+
+    @property
+    def TASKS_LEASE(self) -> float:
+        return float(self._get("TASKS_LEASE"))
+
+    @property
+    def TASKS_IDLE_DELAY(self) -> float:
+        return float(self._get("TASKS_IDLE_DELAY"))
 
 
 letsads_settings = LetsAdsSettings()

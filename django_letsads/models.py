@@ -228,3 +228,30 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status or '∅'} → {self.new_status}"
+
+
+class TaskChain(models.Model):
+    """Who runs the rounds of one kind when they run on a task queue (``LETSADS["USE_TASKS"]``).
+
+    One row per kind (send, poll). ``token`` names the one live chain of tasks; each task of the
+    chain carries it, and a task whose token is no longer here does nothing, so a restart or a
+    duplicate enqueue can never grow a second chain. ``lease_until`` is when the chain's next task
+    must have begun: past it, the chain is taken for dead (its worker was killed) and replaced.
+    Rows are changed only by :mod:`django_letsads.chains`, always with conditional UPDATEs.
+    """
+
+    class Kind(models.TextChoices):
+        SEND = "send", _("send")
+        POLL = "poll", _("poll")
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, primary_key=True)
+    token = models.CharField(_("token"), max_length=32, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task chain")
+        verbose_name_plural = _("task chains")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.token or '-'}"

@@ -14,15 +14,30 @@
     Sent by the outbox worker, the poller and admin actions when a stored message changes status,
     after the transaction commits. ``code`` is the gateway's code (``MESSAGE_IS_DELIVERED``,
     ``NOT_ENOUGH_MONEY`` …) or ``""``. No cost when nothing is connected.
+
+``work_queued(sender=<Campaign or Message>, kind=<"send" or "poll">)``
+    Sent after the transaction commits when work for the workers appears: a campaign started,
+    resumed or scheduled, messages stored by the outbox backend or put back to pending (``"send"``),
+    polls made due now (``"poll"``). Task mode (``LETSADS["USE_TASKS"]``) listens to start its
+    chains; connect your own receiver to wake another kind of worker.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.dispatch import Signal
 
 pre_send = Signal()
 post_send = Signal()
 status_changed = Signal()
+work_queued = Signal()
+
+
+def announce_work(sender: type, kind: str) -> None:
+    """Send ``work_queued`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(work_queued.send, sender=sender, kind=kind))
 
 
 class CancelSend(Exception):
