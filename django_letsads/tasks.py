@@ -63,13 +63,13 @@ def _task(func: Any) -> Any:
 @_task
 def send_round(limit: int | None = None) -> dict[str, int]:
     """One round of the send worker, as a task (no chain: for schedules you run yourself)."""
-    return SendWorker(limit=limit).run_once().as_dict()
+    return _round(chains.SEND, limit).as_dict()
 
 
 @_task
 def poll_round(limit: int | None = None) -> dict[str, int]:
     """One round of the status poller, as a task (no chain: for schedules you run yourself)."""
-    return PollWorker(limit=limit).run_once().as_dict()
+    return _round(chains.POLL, limit).as_dict()
 
 
 @_task
@@ -157,9 +157,7 @@ def _step(kind: str, token: str, attempt: int) -> dict[str, int]:
         return {"stale": 1}
     try:
         with _lease_renewed(kind, token, lease):
-            report: RoundReport = (SendWorker if kind == chains.SEND else PollWorker)(
-                limit=letsads_settings.TASKS_ROUND_LIMIT
-            ).run_once()
+            report = _round(kind, letsads_settings.TASKS_ROUND_LIMIT)
     except Exception:
         retry_at = timezone.now() + timedelta(seconds=_backoff(attempt))
         if chains.renew(kind, token, until=retry_at + timedelta(seconds=lease), now=now):
@@ -178,6 +176,14 @@ def _step(kind: str, token: str, attempt: int) -> dict[str, int]:
             chains.renew(kind, token, until=due + timedelta(seconds=lease), now=now)
         _enqueue(_STEPS[kind], token, attempt + 1 if trouble else 0, run_after=due)
     return report.as_dict()
+
+
+def _round(kind: str, limit: int | None) -> RoundReport:
+    worker = (SendWorker if kind == chains.SEND else PollWorker)(limit=limit)
+    report = worker.run_once()
+    # A task worker process runs many rounds: its row stays, and goes stale when rounds stop.
+    worker.heartbeat.beat(report)
+    return report
 
 
 @contextmanager

@@ -394,3 +394,46 @@ def test_a_round_that_outlasts_the_lease_keeps_its_chain_alive(settings, monkeyp
         assert TaskChain.objects.get(kind="send").lease_until > timezone.now()
     finally:
         step.join()
+
+
+@pytest.mark.letsads_simulator(latency=0.0)
+def test_a_scheduled_campaign_starts_on_time_with_no_command_running(
+    queue, letsads_simulator, django_capture_on_commit_callbacks
+):
+    campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT)
+    when = timezone.now() + timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.schedule_campaign(campaign.pk, when)
+
+    run_next(queue, "send_step")  # too early: it only defers the chain
+    assert letsads_simulator.sent_recipients() == []
+    step = next(r for r in queue.results if r.task.name == "send_step")
+    assert step.task.run_after == when
+
+    with time_machine.travel(when + timedelta(seconds=1), tick=False):
+        run_chain(queue, "send_step")
+    assert sorted(letsads_simulator.sent_recipients()) == numbers(3)
+    assert Campaign.objects.get(pk=campaign.pk).state in (
+        Campaign.State.SENDING,
+        Campaign.State.DONE,
+    )
+
+
+@pytest.mark.letsads_simulator(latency=0.0)
+def test_in_quiet_hours_the_chain_waits_instead_of_spinning(
+    queue, letsads_simulator, django_capture_on_commit_callbacks, settings
+):
+    settings.LETSADS = {
+        **settings.LETSADS,
+        "QUIET_HOURS": ("21:00", "09:00"),
+        "TIME_ZONE": "Europe/Kyiv",
+        "TASKS_IDLE_DELAY": 30,
+    }
+    night = timezone.datetime(2026, 12, 2, 23, 0, tzinfo=timezone.get_fixed_timezone(120))
+    with time_machine.travel(night, tick=False):
+        campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT)
+        start(campaign, django_capture_on_commit_callbacks)
+        run_next(queue, "send_step")
+        step = next(r for r in queue.results if r.task.name == "send_step")
+        assert step.task.run_after == night + timedelta(seconds=30)
+    assert letsads_simulator.sent_recipients() == []

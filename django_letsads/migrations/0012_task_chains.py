@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_letsads', '0007_campaign_without_db_constraint'),
+        ('django_letsads', '0011_message_prefix_statistics'),
     ]
 
     operations = [
