@@ -1,11 +1,11 @@
 """At most one live chain of send rounds and one of poll rounds, kept in the database.
 
-In task mode (``LETSADS["USE_TASKS"]``) each round is a task that enqueues the next one while
-there is work. Which chain is the live one is decided here, never by the queue: the
-:class:`~django_letsads.models.TaskChain` row of a kind holds the live chain's token and its lease
-(the time by which its next task must have begun). Every change is one conditional UPDATE, so
-two processes deciding at once cannot both win on any database, and a task whose token is no longer
-in the row does nothing.
+In task mode (``LETSADS["USE_TASKS"]``) each round is a task (a *link*) that enqueues the next
+while there is work. Which chain is live, and which of its links may run, is decided here, never
+by the queue: the :class:`~django_letsads.models.TaskChain` row of a kind holds the chain's id,
+the awaited link's id, when that link is due, and the chain's lease. Every change is one
+conditional UPDATE, so two processes deciding at once cannot both win on any database, and a
+task whose link is no longer in the row does nothing.
 
 This module knows nothing of task frameworks; :mod:`django_letsads.tasks` enqueues.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -26,84 +27,130 @@ SEND = TaskChain.Kind.SEND
 POLL = TaskChain.Kind.POLL
 
 
-def new_token() -> str:
+@dataclass(frozen=True)
+class Link:
+    """The next task of a chain: its id (the task's argument) and when it is due."""
+
+    id: str
+    at: datetime
+
+
+def new_id() -> str:
     return uuid.uuid4().hex
 
 
 def _live(now: datetime) -> Q:
-    return ~Q(token="") & Q(lease_until__gte=now)
+    return ~Q(chain="") & Q(lease_until__gte=now)
 
 
 def is_live(kind: str, *, now: datetime) -> bool:
-    """Whether a chain of ``kind`` is live (has a token and a lease not yet run out)."""
+    """Whether a chain of ``kind`` is live (it exists and its lease has not run out)."""
     return TaskChain.objects.filter(_live(now), kind=kind).exists()
 
 
-def start(kind: str, token: str, *, now: datetime, lease: float) -> bool:
-    """Make ``token`` the live chain of ``kind`` unless a live one exists; True if it is now.
+def start(kind: str, chain: str, *, now: datetime, lease: float) -> Link | None:
+    """Make ``chain`` the live chain of ``kind`` unless one is live; its first link, or None.
 
     A chain whose lease has run out is taken for dead and replaced: its tasks, if one of them
-    still runs, find their token gone and stop.
+    still runs, find their link gone and stop.
     """
-    values = {"token": token, "lease_until": now + timedelta(seconds=lease), "updated_at": now}
+    link = Link(new_id(), now)
+    values = {
+        "chain": chain,
+        "link": link.id,
+        "next_at": now,
+        "lease_until": now + timedelta(seconds=lease),
+        "updated_at": now,
+    }
     if TaskChain.objects.filter(~_live(now), kind=kind).update(**values):
-        return True
+        return link
     if TaskChain.objects.filter(kind=kind).exists():
-        return False
+        return None
     try:
         with transaction.atomic():
             TaskChain.objects.create(kind=kind, **values)
     except IntegrityError:  # another process created the row (and so started a chain) first
-        return False
-    return True
+        return None
+    return link
 
 
-def renew(kind: str, token: str, *, until: datetime, now: datetime) -> bool:
-    """Extend the chain's lease to ``until``; False if ``token`` is not the live chain."""
+def wake(kind: str, *, now: datetime, lease: float) -> Link | None:
+    """Bring a live chain's waiting link forward to now (new work came before it was due).
+
+    The waiting link is replaced by a new one, so the deferred task does nothing when it comes.
+    None when no chain is live, or its link is running or already due (it will see the work).
+    """
+    link = Link(new_id(), now)
+    woken = TaskChain.objects.filter(_live(now), kind=kind, next_at__gt=now).update(
+        link=link.id, next_at=now, lease_until=now + timedelta(seconds=lease), updated_at=now
+    )
+    return link if woken else None
+
+
+def begin(kind: str, link: str, *, now: datetime, lease: float) -> bool:
+    """Mark the link ``link`` as running; False if it is not the awaited link (stale, or a second
+    delivery of a task that already ran)."""
     return bool(
-        TaskChain.objects.filter(kind=kind, token=token).update(lease_until=until, updated_at=now)
+        TaskChain.objects.filter(kind=kind, link=link, next_at__isnull=False).update(
+            next_at=None, lease_until=now + timedelta(seconds=lease), updated_at=now
+        )
     )
 
 
-def lease_of(kind: str, token: str) -> datetime | None:
-    """The lease of the chain ``token``; None if it is not the live chain (ended or replaced)."""
-    row = TaskChain.objects.filter(kind=kind, token=token).values_list("lease_until", flat=True)
-    return next(iter(row), None)
+def renew(kind: str, link: str, *, until: datetime, now: datetime) -> bool:
+    """Extend the chain's lease while its link ``link`` runs; False if it is no longer the link."""
+    return bool(
+        TaskChain.objects.filter(kind=kind, link=link).update(lease_until=until, updated_at=now)
+    )
+
+
+def chain_lease(kind: str, chain: str) -> datetime | None:
+    """The lease of the chain ``chain``; None if it is not the live chain (ended or replaced)."""
+    rows = TaskChain.objects.filter(kind=kind, chain=chain).values_list("lease_until", flat=True)
+    return next(iter(rows), None)
 
 
 def advance(
     kind: str,
-    token: str,
+    link: str,
     next_due: Callable[[], datetime | None],
     *,
     now: datetime,
     lease: float,
-) -> datetime | None:
-    """After a round: when the chain's next task runs, or None when the chain ends here.
+    not_before: datetime | None = None,
+) -> Link | None:
+    """After the round of ``link``: the chain's next link, or None when the chain ends here.
 
     The row is locked first (a write), and only then is ``next_due`` asked whether work remains.
-    Whoever adds work announces it after its commit and tries :func:`start`, which waits for this
-    lock: either this check sees the new work and the chain goes on, or the chain has ended
-    by the time :func:`start` runs and a new one begins. Work is never left without a chain.
-    Returns None also when ``token`` is no longer the live chain.
+    Whoever adds work announces it after its commit and tries :func:`start` or :func:`wake`,
+    which wait for this lock: either this check sees the new work, or the chain has ended (or
+    waits for later) by the time they run, and they start (or wake) it. Work is never left
+    behind. ``not_before`` defers the next link (a back-off). None also when ``link`` is no
+    longer the chain's link.
     """
     with transaction.atomic():
-        if not TaskChain.objects.filter(kind=kind, token=token).update(updated_at=now):
+        if not TaskChain.objects.filter(kind=kind, link=link).update(updated_at=now):
             return None
         due = next_due()
         if due is None:
-            TaskChain.objects.filter(kind=kind, token=token).update(token="", lease_until=None)
+            TaskChain.objects.filter(kind=kind, link=link).update(
+                chain="", link="", next_at=None, lease_until=None
+            )
             return None
-        due = max(due, now)
-        TaskChain.objects.filter(kind=kind, token=token).update(
-            lease_until=due + timedelta(seconds=lease)
+        nxt = Link(new_id(), max(due, now, not_before or now))
+        TaskChain.objects.filter(kind=kind, link=link).update(
+            link=nxt.id, next_at=nxt.at, lease_until=nxt.at + timedelta(seconds=lease)
         )
-        return due
+        return nxt
 
 
-def end(kind: str, token: str) -> bool:
-    """End the chain ``token`` (e.g. its next round could not be deferred); False if not live."""
-    return bool(TaskChain.objects.filter(kind=kind, token=token).update(token="", lease_until=None))
+def end(kind: str, link: str) -> bool:
+    """End the chain whose link is ``link`` (its next task could not be queued)."""
+    return bool(
+        TaskChain.objects.filter(kind=kind, link=link).update(
+            chain="", link="", next_at=None, lease_until=None
+        )
+    )
 
 
 # -- when is there work ------------------------------------------------------------------------

@@ -281,11 +281,13 @@ class StatusEvent(models.Model):
 class TaskChain(models.Model):
     """Who runs the rounds of one kind when they run on a task queue (``LETSADS["USE_TASKS"]``).
 
-    One row per kind (send, poll). ``token`` names the one live chain of tasks; each task of the
-    chain carries it, and a task whose token is no longer here does nothing, so a restart or a
-    duplicate enqueue can never grow a second chain. ``lease_until`` is when the chain's next task
-    must have begun: past it, the chain is taken for dead (its worker was killed) and replaced.
-    Rows are changed only by :mod:`django_letsads.chains`, always with conditional UPDATEs.
+    One row per kind (send, poll). ``chain`` names the one live chain of tasks and ``link`` the
+    one task of it that may run next; a task whose link is no longer here does nothing, so a
+    restart, a duplicate enqueue or a woken chain can never run two rounds of one chain. While a
+    link waits, ``next_at`` is when it is due (work announced before then wakes the chain);
+    while it runs, ``next_at`` is empty. ``lease_until`` is when the chain is taken for dead (its
+    worker killed) and replaced. Rows change only through :mod:`django_letsads.chains`, always
+    by conditional UPDATEs.
     """
 
     class Kind(models.TextChoices):
@@ -293,7 +295,9 @@ class TaskChain(models.Model):
         POLL = "poll", _("poll")
 
     kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, primary_key=True)
-    token = models.CharField(_("token"), max_length=32, blank=True)
+    chain = models.CharField(_("chain"), max_length=32, blank=True)
+    link = models.CharField(_("link"), max_length=32, blank=True)
+    next_at = models.DateTimeField(_("next at"), null=True, blank=True)
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -302,7 +306,7 @@ class TaskChain(models.Model):
         verbose_name_plural = _("task chains")
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.token or '-'}"
+        return f"{self.kind}: {self.chain or '-'}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -6,7 +6,9 @@ work that appears (a campaign started, resumed or scheduled, an outbox message s
 starts a *chain* after its transaction commits: a task runs one bounded round
 (``TASKS_ROUND_LIMIT`` messages), then enqueues the next while work remains, deferred
 (``run_after``) to the moment the next work is due: the next poll, a scheduled start, the end of
-a back-off. A send round that got messages accepted starts the poll chain.
+a back-off. Work announced while a chain waits for such a later time (a one-time code while a
+campaign is scheduled for tomorrow, *poll now*) wakes it at once. A send round that got
+messages accepted starts the poll chain.
 
 At most one chain of each kind is alive; :mod:`django_letsads.chains` decides which in the
 database, never the queue, so restarts or duplicate triggers cannot multiply chains. A task that
@@ -14,7 +16,7 @@ fails is retried by its chain with back-off; rounds claim before they send, so a
 never sends anything twice. A round renews its chain's lease while it runs; a task worker killed
 mid-round stops renewing it, and when it runs out the chain's watchdog task starts a new chain.
 
-Chains need a backend that can defer tasks (the database backend of ``django-tasks-db``, RQ…).
+Chains need a backend that can defer tasks (e.g. the database backend of ``django-tasks-db``).
 On one that cannot (Django's ``ImmediateBackend``), each trigger enqueues a single round
 (:func:`send_round` / :func:`poll_round`), as before; schedule those yourself.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
@@ -73,31 +75,31 @@ def poll_round(limit: int | None = None) -> dict[str, int]:
 
 
 @_task
-def send_step(token: str, attempt: int = 0) -> dict[str, int]:
-    """One link of the send chain ``token``: a bounded round, then the next link if work remains."""
-    return _step(chains.SEND, token, attempt)
+def send_step(link: str, attempt: int = 0) -> dict[str, int]:
+    """A link of the send chain: a bounded round, then the next link while work remains."""
+    return _step(chains.SEND, link, attempt)
 
 
 @_task
-def poll_step(token: str, attempt: int = 0) -> dict[str, int]:
-    """One link of the poll chain ``token``."""
-    return _step(chains.POLL, token, attempt)
+def poll_step(link: str, attempt: int = 0) -> dict[str, int]:
+    """A link of the poll chain."""
+    return _step(chains.POLL, link, attempt)
 
 
 @_task
-def watch_chain(kind: str, token: str) -> str:
-    """Check, at the end of its lease, that the chain ``token`` is still alive.
+def watch_chain(kind: str, chain: str) -> str:
+    """Check, at the end of its lease, that the chain ``chain`` is still alive.
 
-    Alive (a link began and moved the lease on): look again at the new lease's end. Ended or
-    replaced: nothing more to watch. Dead (the lease ran out: the worker running a link was
-    killed): start a new chain, which has a watchdog of its own.
+    Alive (its links move the lease on): look again at the new lease's end. Ended or replaced:
+    nothing more to watch. Dead (the lease ran out: the worker running a link was killed, or
+    a link got lost): start a new chain, which has a watchdog of its own.
     """
     now = timezone.now()
-    lease_until = chains.lease_of(kind, token)
+    lease_until = chains.chain_lease(kind, chain)
     if lease_until is None:
         return "ended"
     if lease_until > now:
-        _enqueue(watch_chain, kind, token, run_after=lease_until + timedelta(seconds=1))
+        _enqueue(watch_chain, kind, chain, run_after=lease_until + timedelta(seconds=1))
         return "alive"
     logger.warning("The %s task chain stopped mid-way (was its worker killed?); restarting", kind)
     ensure_chain(kind)
@@ -121,7 +123,10 @@ def enqueue_poll() -> None:
 
 
 def ensure_chain(kind: str) -> bool:
-    """Start a chain of ``kind`` unless a live one exists; True if something was enqueued."""
+    """Work of ``kind`` appeared: start a chain, or wake a live one that waits for later.
+
+    True if a task was enqueued.
+    """
     backend = _backend()
     if backend is None:
         return False
@@ -131,51 +136,69 @@ def ensure_chain(kind: str) -> bool:
     now = timezone.now()
     lease = letsads_settings.TASKS_LEASE
     if chains.is_live(kind, now=now):
-        return False
-    # The watchdog is queued before the chain exists: a process killed between the two steps
-    # below leaves either a watchdog with nothing to watch, or a chain that will be replaced
-    # when its lease runs out, never a live-looking chain that nobody watches.
-    token = chains.new_token()
-    _enqueue(watch_chain, kind, token, run_after=now + timedelta(seconds=lease))
-    if not chains.start(kind, token, now=now, lease=lease):
+        woken = chains.wake(kind, now=now, lease=lease)
+        if woken is not None:
+            _enqueue(_STEPS[kind], woken.id)
+        return woken is not None
+    # The watchdog is queued before the chain exists: a process killed between the steps below
+    # leaves either a watchdog with nothing to watch, or a chain that is replaced when its lease
+    # runs out, never a live-looking chain that nobody watches.
+    chain = chains.new_id()
+    _enqueue(watch_chain, kind, chain, run_after=now + timedelta(seconds=lease))
+    first = chains.start(kind, chain, now=now, lease=lease)
+    if first is None:
         return False
     try:
-        _enqueue(_STEPS[kind], token)
+        _enqueue(_STEPS[kind], first.id)
     except Exception:
         # A chain whose first link never got queued must not look alive until its lease ends.
-        chains.end(kind, token)
+        chains.end(kind, first.id)
         raise
     logger.info("Started a %s task chain", kind)
     return True
 
 
-def _step(kind: str, token: str, attempt: int) -> dict[str, int]:
-    now = timezone.now()
+def _step(kind: str, link: str, attempt: int) -> dict[str, int]:
     lease = letsads_settings.TASKS_LEASE
-    if not chains.renew(kind, token, until=now + timedelta(seconds=lease), now=now):
-        logger.info("A %s task of a chain that ended or was replaced: nothing to do", kind)
+    if not chains.begin(kind, link, now=timezone.now(), lease=lease):
+        logger.info(
+            "A %s task of a chain that moved on, ended or was replaced: nothing to do", kind
+        )
         return {"stale": 1}
     try:
-        with _lease_renewed(kind, token, lease):
+        with _lease_renewed(kind, link, lease):
             report = _round(kind, letsads_settings.TASKS_ROUND_LIMIT)
     except Exception:
         retry_at = timezone.now() + timedelta(seconds=_backoff(attempt))
-        if chains.renew(kind, token, until=retry_at + timedelta(seconds=lease), now=now):
-            _enqueue(_STEPS[kind], token, attempt + 1, run_after=retry_at)
+        _continue(kind, link, attempt + 1, lambda: retry_at)
         raise
     if kind == chains.SEND and report.counts.get("queued"):
         ensure_chain(chains.POLL)
-    trouble = report.stop_error is not None or report.backoff
     now = timezone.now()
-    due = chains.advance(
-        kind, token, partial(_next_due, kind, report.idle, now), now=now, lease=lease
-    )
-    if due is not None:
-        if trouble:
-            due = max(due, now + timedelta(seconds=_backoff(attempt)))
-            chains.renew(kind, token, until=due + timedelta(seconds=lease), now=now)
-        _enqueue(_STEPS[kind], token, attempt + 1 if trouble else 0, run_after=due)
+    due = partial(_next_due, kind, report.idle, now)
+    if report.stop_error is not None or report.backoff:
+        # The gateway refused the account or was unreachable: wait before the next round.
+        _continue(
+            kind, link, attempt + 1, due, not_before=now + timedelta(seconds=_backoff(attempt))
+        )
+    else:
+        _continue(kind, link, 0, due)
     return report.as_dict()
+
+
+def _continue(
+    kind: str,
+    link: str,
+    attempt: int,
+    next_due: Callable[[], datetime | None],
+    not_before: datetime | None = None,
+) -> None:
+    """Enqueue the chain's next link when work remains (at the time it is due)."""
+    now = timezone.now()
+    lease = letsads_settings.TASKS_LEASE
+    nxt = chains.advance(kind, link, next_due, now=now, lease=lease, not_before=not_before)
+    if nxt is not None:
+        _enqueue(_STEPS[kind], nxt.id, attempt, run_after=nxt.at)
 
 
 def _round(kind: str, limit: int | None) -> RoundReport:
@@ -187,7 +210,7 @@ def _round(kind: str, limit: int | None) -> RoundReport:
 
 
 @contextmanager
-def _lease_renewed(kind: str, token: str, lease: float) -> Iterator[None]:
+def _lease_renewed(kind: str, link: str, lease: float) -> Iterator[None]:
     """Renew the chain's lease every third of it while a round runs, so that a slow round is never
     taken for a dead one; a killed worker stops renewing, and its chain is replaced in time."""
     stop = threading.Event()
@@ -196,7 +219,7 @@ def _lease_renewed(kind: str, token: str, lease: float) -> Iterator[None]:
         try:
             while not stop.wait(lease / 3):
                 now = timezone.now()
-                chains.renew(kind, token, until=now + timedelta(seconds=lease), now=now)
+                chains.renew(kind, link, until=now + timedelta(seconds=lease), now=now)
         finally:
             connections.close_all()  # this thread's own connections
 

@@ -20,6 +20,7 @@ LETSADS = {
     "TASKS_ROUND_LIMIT": int(os.environ.get("LETSADS_TASKS_ROUND_LIMIT", "1000")),
     "TASKS_LEASE": float(os.environ.get("LETSADS_TASKS_LEASE", "8")),
     "TASKS_IDLE_DELAY": 1,
+    "CONCURRENCY": 8,
     "POLL_SCHEDULE": [1, 2, 4],
     "POLL_RETRY_DELAY": 1,
 }

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from django_letsads import campaigns, tasks
+from django_letsads import campaigns, send_sms, tasks
 from django_letsads.models import Campaign, Message, TaskChain
 from django_letsads.worker import SendWorker, claims
 from django_letsads.worker.report import RoundReport
@@ -106,7 +106,7 @@ def test_a_chain_sends_everything_in_bounded_rounds_then_ends(
     assert [r.get("claimed") for r in reports] == [50, 50, 20]
     assert Counter(letsads_simulator.sent_recipients()) == Counter(recipients)
     assert campaign.messages.filter(status=S.QUEUED).count() == 120
-    assert TaskChain.objects.get(kind="send").token == ""
+    assert TaskChain.objects.get(kind="send").chain == ""
     # Accepted messages started the poll chain.
     assert queued(queue).count("poll_step") == 1
 
@@ -129,8 +129,20 @@ def test_the_poll_chain_waits_for_the_earliest_due_poll_and_ends_when_all_are_fi
     with time_machine.travel(earliest + timedelta(seconds=1), tick=False):
         assert run_next(queue, "poll_step")["polled"] == 5
     assert "poll_step" not in queued(queue)
-    assert TaskChain.objects.get(kind="poll").token == ""
+    assert TaskChain.objects.get(kind="poll").chain == ""
     assert not campaign.messages.exclude(status__in=[S.DELIVERED, S.UNDELIVERED]).exists()
+
+
+@pytest.mark.letsads_simulator(latency=0.0)
+def test_a_link_delivered_twice_by_the_queue_runs_once(
+    queue, letsads_simulator, django_capture_on_commit_callbacks
+):
+    campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT)
+    start(campaign, django_capture_on_commit_callbacks)
+    step = next(r for r in queue.results if r.task.name == "send_step")
+
+    assert step.task.call(*step.args)["claimed"] == 3
+    assert step.task.call(*step.args) == {"stale": 1}
 
 
 def test_a_task_of_a_replaced_chain_does_nothing(queue, django_capture_on_commit_callbacks):
@@ -190,9 +202,9 @@ def test_the_watchdog_replaces_a_chain_whose_worker_died(queue, django_capture_o
     with time_machine.travel(old.lease_until + timedelta(seconds=2), tick=False):
         assert run_next(queue, "watch_chain") == "restarted"
         new = TaskChain.objects.get(kind="send")
-        assert new.token not in ("", old.token)
+        assert new.chain not in ("", old.chain)
         assert queued(queue) == ["watch_chain", "send_step"]
-        # The dead chain's task, should it ever run, finds its token gone.
+        # The dead chain's task, should it ever run, finds its link gone.
         assert lost_step.task.call(*lost_step.args) == {"stale": 1}
 
 
@@ -230,7 +242,7 @@ def test_the_watchdog_of_a_live_chain_only_looks_again_later(
 
     with time_machine.travel(chain.lease_until - timedelta(seconds=1), tick=False):
         assert run_next(queue, "watch_chain") == "alive"
-    assert TaskChain.objects.get(kind="send").token == chain.token
+    assert TaskChain.objects.get(kind="send").chain == chain.chain
     assert queued(queue) == ["send_step", "watch_chain"]
     again = queue.results[1]
     assert again.task.run_after > chain.lease_until
@@ -375,7 +387,7 @@ def test_a_round_that_outlasts_the_lease_keeps_its_chain_alive(settings, monkeyp
     settings.LETSADS = {**settings.LETSADS, "USE_TASKS": True, "TASKS_LEASE": 1.0}
     make_outbox_messages(numbers(1))
     tasks.enqueue_send()
-    chain = TaskChain.objects.get(kind="send")
+    link = TaskChain.objects.get(kind="send").link
     in_round = threading.Event()
 
     def slow_round(self: SendWorker) -> RoundReport:
@@ -384,7 +396,14 @@ def test_a_round_that_outlasts_the_lease_keeps_its_chain_alive(settings, monkeyp
         return RoundReport()
 
     monkeypatch.setattr(SendWorker, "run_once", slow_round)
-    step = threading.Thread(target=tasks.send_step.call, args=(chain.token,))
+
+    def run_step() -> None:
+        try:
+            tasks.send_step.call(link)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    step = threading.Thread(target=run_step)
     step.start()
     try:
         assert in_round.wait(10)
@@ -420,6 +439,31 @@ def test_a_scheduled_campaign_starts_on_time_with_no_command_running(
 
 
 @pytest.mark.letsads_simulator(latency=0.0)
+@pytest.mark.letsads_simulator(latency=0.0)
+def test_a_one_time_code_wakes_a_chain_that_waits_for_a_scheduled_campaign(
+    queue, letsads_simulator, django_capture_on_commit_callbacks, settings
+):
+    settings.SMS_BACKEND = "django_letsads.backends.outbox.SmsBackend"
+    campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.schedule_campaign(campaign.pk, timezone.now() + timedelta(hours=2))
+    run_next(queue, "send_step")  # the chain now waits two hours
+    deferred = next(r for r in queue.results if r.task.name == "send_step")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_sms("Your code is 1234", ["+380 67 000 00 01"])
+
+    [woken] = [r for r in queue.results if r.task.name == "send_step" and r is not deferred]
+    assert woken.task.run_after is None  # now, not in two hours
+    queue.results.remove(woken)
+    woken.task.call(*woken.args)
+    assert letsads_simulator.sent_recipients() == ["380670000001"]
+    # The link that waited for the campaign was replaced: when its time comes it does nothing,
+    # and the woken chain has queued its own link for the campaign's start.
+    assert deferred.task.call(*deferred.args) == {"stale": 1}
+    assert queued(queue).count("send_step") == 2
+
+
 def test_in_quiet_hours_the_chain_waits_instead_of_spinning(
     queue, letsads_simulator, django_capture_on_commit_callbacks, settings
 ):

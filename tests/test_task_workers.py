@@ -25,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 S = Message.Status
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.reliability]
 
+# Slow answers keep a send round in flight long enough to kill its worker mid-way.
 SIMULATOR = {"latency": 0.2, "sent_after": 0.2, "final_after": 0.5, "balance": Decimal("100000")}
 
 
@@ -72,7 +73,7 @@ def settled(campaign: Campaign) -> bool:
 
 def queued_tasks() -> Counter[str]:
     """Tasks waiting in the queue, by name; ``live_*`` counts those of the live chain of a kind."""
-    live = dict(TaskChain.objects.exclude(token="").values_list("kind", "token"))
+    live = dict(TaskChain.objects.exclude(chain="").values_list("kind", "link"))
     counts: Counter[str] = Counter()
     rows = DBTaskResult.objects.filter(status="READY").values_list("task_path", "args_kwargs")
     for path, args_kwargs in rows:
@@ -102,7 +103,7 @@ def stop(workers: dict[str, subprocess.Popen[str]]) -> dict[str, str]:
 def state_of(campaign: Campaign) -> str:
     """What to look at when a campaign did not settle."""
     statuses = Counter(campaign.messages.values_list("status", flat=True))
-    chains = list(TaskChain.objects.values_list("kind", "token", "lease_until"))
+    chains = list(TaskChain.objects.values_list("kind", "chain", "next_at", "lease_until"))
     results = Counter(DBTaskResult.objects.values_list("task_path", "status"))
     return f"messages {dict(statuses)}; chains {chains}; tasks {dict(results)}"
 
@@ -151,7 +152,7 @@ class Run:
         """Until every message is final or unknown and both chains ended with the work."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not (
-            settled(campaign) and not TaskChain.objects.exclude(token="").exists()
+            settled(campaign) and not TaskChain.objects.exclude(chain="").exists()
         ):
             self.most_queued |= queued_tasks()
             time.sleep(0.1)
@@ -176,7 +177,7 @@ def check_one_chain_of_each_kind(run: Run) -> None:
     assert run.most_queued["send_step"] <= 2, run.most_queued
     assert run.most_queued["poll_step"] <= 2, run.most_queued
     assert run.most_queued["watch_chain"] <= 4, run.most_queued
-    live = list(TaskChain.objects.exclude(token="").values_list("kind", "lease_until"))
+    live = list(TaskChain.objects.exclude(chain="").values_list("kind", "lease_until"))
     assert live == [], "both chains end with the work"
 
 
@@ -193,6 +194,7 @@ def test_two_db_workers_take_a_campaign_to_delivered_through_a_kill_and_a_restar
         # What the admin's "Send campaign" calls; the chain starts when it commits.
         assert campaigns.start_campaign(campaign.pk).started
         run.kill_one_mid_round(campaign)
+        letsads_simulator.faults.set_latency(0.01)  # slow answers were only there to aim the kill
         run.restart_all(["w3", "w4"])
         run.wait_until_settled(campaign)
     finally:
@@ -216,6 +218,7 @@ def test_one_db_worker_sends_and_polls_a_campaign_and_recovers_after_a_kill(
     try:
         assert campaigns.start_campaign(campaign.pk).started
         run.kill_one_mid_round(campaign)
+        letsads_simulator.faults.set_latency(0.01)
         run.restart_all(["restarted"])
         run.wait_until_settled(campaign)
     finally:
