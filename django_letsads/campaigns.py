@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django_letsads import scheduling
 from django_letsads.cascade import delete_messages_of
 from django_letsads.models import Campaign, Message, StatusEvent
-from django_letsads.signals import work_queued
+from django_letsads.signals import announce_work
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 
@@ -56,7 +56,7 @@ def start_campaign(campaign_id: int) -> StartResult:
         campaign.started_at = campaign.started_at or timezone.now()
         campaign.pause_reason = ""
         campaign.save(update_fields=["state", "started_at", "pause_reason"])
-        transaction.on_commit(_enqueue_send_task)
+        announce_work(Campaign, "send")
     logger.info("Campaign %s started", campaign_id)
     return StartResult(True)
 
@@ -90,7 +90,7 @@ def resume_campaign(campaign_id: int) -> bool:
             state=Campaign.State.SENDING, pause_reason=""
         )
         if updated:
-            transaction.on_commit(_enqueue_send_task)
+            announce_work(Campaign, "send")
     return bool(updated)
 
 
@@ -194,7 +194,7 @@ def resend_unknown(messages: QuerySet[Message], note: str = "resend requested") 
                 pk__in=campaign_ids, state__in=[Campaign.State.DONE, Campaign.State.PAUSED]
             ).update(state=Campaign.State.SENDING, finished_at=None)
         if count:
-            transaction.on_commit(_enqueue_send_task)
+            announce_work(Campaign, "send")
     return count
 
 
@@ -204,7 +204,7 @@ def poll_now(messages: QuerySet[Message]) -> int:
         next_poll_at=timezone.now()
     )
     if count:
-        transaction.on_commit(_enqueue_poll_task)
+        announce_work(Message, "poll")
     return count
 
 
@@ -231,11 +231,3 @@ def status_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     for campaign_id, status, n in rows:
         counts[campaign_id][status] = n
     return counts
-
-
-def _enqueue_send_task() -> None:
-    work_queued.send(sender=Message, kind="send")
-
-
-def _enqueue_poll_task() -> None:
-    work_queued.send(sender=Message, kind="poll")

@@ -31,6 +31,8 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
 * ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 * ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
+* ``django_letsads.E090`` - ``USE_TASKS`` is on, but no task framework is installed, or the task
+  backend, queue or priority of ``TASKS_BACKEND``/``TASKS_QUEUE``/``TASKS_PRIORITY`` is refused.
 """
 
 from __future__ import annotations
@@ -217,6 +219,41 @@ def check_unsubscribe_url(
                 hint="Use e.g. 'https://example.com/sms/' with path('sms/', "
                 "include('django_letsads.urls')).",
                 id="django_letsads.W041",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_task_mode(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if not _letsads("USE_TASKS"):
+        return []
+    from django_letsads import tasks
+
+    module = tasks._tasks_module()
+    if module is None:
+        return [
+            Error(
+                "LETSADS['USE_TASKS'] is on, but no task framework is installed.",
+                hint="Use Django 6 (django.tasks), or pip install django-letsads[tasks] on 5.2.",
+                id="django_letsads.E090",
+            )
+        ]
+    try:
+        tasks.send_step.using(
+            backend=_letsads("TASKS_BACKEND"),
+            queue_name=_letsads("TASKS_QUEUE"),
+            priority=_letsads("TASKS_PRIORITY"),
+        )
+    except Exception as exc:  # InvalidTaskBackend, InvalidTask … differ between the frameworks
+        return [
+            Error(
+                f"LETSADS task mode cannot enqueue its rounds: {exc}",
+                hint="Check LETSADS['TASKS_BACKEND'] (an alias of TASKS), LETSADS['TASKS_QUEUE'] "
+                "(listed in that backend's QUEUES) and LETSADS['TASKS_PRIORITY'].",
+                id="django_letsads.E090",
             )
         ]
     return []

@@ -56,6 +56,17 @@ DEFAULTS: dict[str, Any] = {
     "USE_TASKS": False,
     # Where django_letsads.urls is served; the {unsubscribe_url} placeholder appends a token.
     "UNSUBSCRIBE_BASE_URL": "",
+    # Task mode: the task backend alias, queue and priority of the rounds' tasks.
+    "TASKS_BACKEND": "default",
+    "TASKS_QUEUE": "default",
+    "TASKS_PRIORITY": 0,
+    # Task mode: messages (or polls) one task round takes at most, so that a round stays short.
+    "TASKS_ROUND_LIMIT": 2000,
+    # Task mode: seconds by which a chain's next task must have begun before it is taken for
+    # dead (its worker killed) and replaced.
+    "TASKS_LEASE": 300,
+    # Task mode: seconds before the next round when work is there but none could be taken.
+    "TASKS_IDLE_DELAY": 10,
     # Local times ("HH:MM", start, end) in which no campaign message is claimed; None: never.
     "QUIET_HOURS": ("21:00", "09:00"),
     # Time zone of QUIET_HOURS; None: settings.TIME_ZONE.
@@ -201,6 +212,30 @@ class LetsAdsSettings:
     @property
     def UNSUBSCRIBE_BASE_URL(self) -> str:
         return str(self._get("UNSUBSCRIBE_BASE_URL") or "")
+
+    @property
+    def TASKS_BACKEND(self) -> str:
+        return str(self._get("TASKS_BACKEND"))
+
+    @property
+    def TASKS_QUEUE(self) -> str:
+        return str(self._get("TASKS_QUEUE"))
+
+    @property
+    def TASKS_PRIORITY(self) -> int:
+        return int(self._get("TASKS_PRIORITY"))
+
+    @property
+    def TASKS_ROUND_LIMIT(self) -> int:
+        return max(1, int(self._get("TASKS_ROUND_LIMIT")))
+
+    @property
+    def TASKS_LEASE(self) -> float:
+        return float(self._get("TASKS_LEASE"))
+
+    @property
+    def TASKS_IDLE_DELAY(self) -> float:
+        return float(self._get("TASKS_IDLE_DELAY"))
 
     @property
     def QUIET_HOURS(self) -> tuple[datetime.time, datetime.time] | None:

@@ -321,6 +321,37 @@ class OptOut(models.Model):
         return self.number
 
 
+class TaskChain(models.Model):
+    """Who runs the rounds of one kind when they run on a task queue (``LETSADS["USE_TASKS"]``).
+
+    One row per kind (send, poll). ``chain`` names the one live chain of tasks and ``link`` the
+    one task of it that may run next; a task whose link is no longer here does nothing, so a
+    restart, a duplicate enqueue or a woken chain can never run two rounds of one chain. While a
+    link waits, ``next_at`` is when it is due (work announced before then wakes the chain);
+    while it runs, ``next_at`` is empty. ``lease_until`` is when the chain is taken for dead (its
+    worker killed) and replaced. Rows change only through :mod:`django_letsads.chains`, always
+    by conditional UPDATEs.
+    """
+
+    class Kind(models.TextChoices):
+        SEND = "send", _("send")
+        POLL = "poll", _("poll")
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, primary_key=True)
+    chain = models.CharField(_("chain"), max_length=32, blank=True)
+    link = models.CharField(_("link"), max_length=32, blank=True)
+    next_at = models.DateTimeField(_("next at"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task chain")
+        verbose_name_plural = _("task chains")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.chain or '-'}"
+
+
 class WorkerHeartbeat(models.Model):
     """One row per running worker process (``letsads_send``/``letsads_poll``, or a task round).
 

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from django_letsads.conf import letsads_settings
 from django_letsads.models import Campaign, Message
+from django_letsads.signals import announce_work
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 
@@ -132,6 +133,7 @@ def schedule(campaign_id: int, when: datetime, *, now: datetime | None = None) -
         campaign.state = Campaign.State.SCHEDULED
         campaign.scheduled_at = when
         campaign.save(update_fields=["state", "scheduled_at"])
+        announce_work(Campaign, "send")  # task mode defers its next round to ``when``
     logger.info("Campaign %s scheduled to start at %s", campaign_id, when.isoformat())
     return campaign
 

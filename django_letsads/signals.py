@@ -22,14 +22,18 @@
 ``opted_in(sender=OptOut, number=<str>)``
     Sent when a number is taken off the stop list, after the transaction commits.
 
-``work_queued(sender=Message, kind=<"send" | "poll">)``
-    Sent after commit when a person's action gives the worker something to do (a campaign
-    started or resumed, unknown messages resent, statuses to poll now). The task integration
-    (:mod:`django_letsads.tasks`) listens to it, so that the services need not import the worker.
+``work_queued(sender=<Campaign or Message>, kind=<"send" or "poll">)``
+    Sent after the transaction commits when work for the workers appears: a campaign started,
+    resumed or scheduled, messages stored by the outbox backend or put back to pending (``"send"``),
+    polls made due now (``"poll"``). Task mode (``LETSADS["USE_TASKS"]``) listens to start its
+    chains; connect your own receiver to wake another kind of worker.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.dispatch import Signal
 
 pre_send = Signal()
@@ -38,6 +42,11 @@ status_changed = Signal()
 opted_out = Signal()
 opted_in = Signal()
 work_queued = Signal()
+
+
+def announce_work(sender: type, kind: str) -> None:
+    """Send ``work_queued`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(work_queued.send, sender=sender, kind=kind))
 
 
 class CancelSend(Exception):

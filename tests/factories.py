@@ -59,11 +59,13 @@ def worker_env(sim_url: str, password: str, **extra: str) -> dict[str, str]:
     else:
         env["LETSADS_TEST_SQLITE_NAME"] = name
     env.update(
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        LETSADS_API_URL=sim_url,
-        LETSADS_PASSWORD=password,
-        PYTHONPATH=str(ROOT),
-        **extra,
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "LETSADS_API_URL": sim_url,
+            "LETSADS_PASSWORD": password,
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
     )
     return env
 

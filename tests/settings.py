@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -22,6 +23,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_letsads",
 ]
+
+# Task mode's tests run real ``db_worker`` processes when the database task backend is installed.
+if importlib.util.find_spec("django_tasks_db") is not None:
+    if importlib.util.find_spec("django.tasks") is None:  # Django 5.2: the backport
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_letsads import tasks
 from django_letsads.exceptions import AuthError
 from django_letsads.worker import RoundReport, run_loop
 from django_letsads.worker.ratelimit import RateLimiter
@@ -107,21 +106,3 @@ def test_balance_command_fails_with_the_gateway_code(letsads_simulator, settings
     settings.LETSADS = {**settings.LETSADS, "PASSWORD": "nope"}
     with pytest.raises(CommandError, match="AUTH_DATA"):
         call_command("letsads_balance")
-
-
-def test_a_send_round_is_enqueued_as_a_task_only_when_enabled(settings):
-    dummy = pytest.importorskip("django.tasks.backends.dummy", reason="needs django.tasks")
-    from django.tasks import task_backends
-
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    backend = task_backends["default"]
-    assert isinstance(backend, dummy.DummyBackend)
-
-    settings.LETSADS = {**settings.LETSADS, "USE_TASKS": False}
-    tasks.enqueue_send()
-    assert backend.results == []
-
-    settings.LETSADS = {**settings.LETSADS, "USE_TASKS": True}
-    tasks.enqueue_send()
-    tasks.enqueue_poll()
-    assert [r.task.name for r in backend.results] == ["send_round", "poll_round"]

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from django_letsads.backends.base import BaseSmsBackend, PreparedMessage
 from django_letsads.dispatch import BatchResult, Outcome
+from django_letsads.signals import announce_work
 from django_letsads.status import Status
 
 
@@ -22,7 +23,6 @@ class SmsBackend(BaseSmsBackend):
 
     def deliver(self, prepared: PreparedMessage) -> BatchResult:
         from django_letsads.models import Message, StatusEvent
-        from django_letsads.tasks import enqueue_send
 
         rows = [
             Message(
@@ -44,5 +44,5 @@ class SmsBackend(BaseSmsBackend):
                 ],
                 batch_size=1000,
             )
-            transaction.on_commit(enqueue_send)
+            announce_work(Message, "send")
         return BatchResult(outcomes={row.recipient: Outcome(Status.PENDING) for row in created})
