@@ -233,3 +233,31 @@ def test_the_limit_is_compared_with_the_units_the_specification_counts(text):
     info = analyze(text, max_gsm7=limit, max_ucs2=limit)
     assert info.length == units
     assert info.over_limit == (units > limit)
+
+
+# -- characters XML 1.0 cannot carry ---------------------------------------------------------------
+
+#: XML 1.0 (fifth edition), production [2]: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] |
+#: [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+_XML_CHAR_RANGES = [(0x9, 0x9), (0xA, 0xA), (0xD, 0xD), (0x20, 0xD7FF), (0xE000, 0xFFFD)]
+
+
+def xml_can_carry(ch: str) -> bool:
+    code = ord(ch)
+    return code >= 0x10000 or any(low <= code <= high for low, high in _XML_CHAR_RANGES)
+
+
+#: Every edge of the ranges above, from both sides.
+EDGES = sorted({c + d for low, high in _XML_CHAR_RANGES for c in (low, high) for d in (-1, 0, 1)})
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(EDGES) | st.integers(0, 0x10FFFF), max_size=12))
+def test_validation_refuses_exactly_the_characters_xml_cannot_carry(codes):
+    """Kills: an edge of the XML character ranges moved by one (``<= 0xDFFF`` to ``< 0xDFFF``,
+    U+FFFE no longer refused, a control character let through)."""
+    from django_letsads.text import xml_illegal_characters
+
+    text = "Code " + "".join(chr(c) for c in codes)
+    expected = [(5 + i, chr(c)) for i, c in enumerate(codes) if not xml_can_carry(chr(c))]
+    assert xml_illegal_characters(text) == expected
