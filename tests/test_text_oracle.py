@@ -15,6 +15,10 @@ counted as one septet (moved to the basic table, or its escape not counted).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -261,3 +265,26 @@ def test_validation_refuses_exactly_the_characters_xml_cannot_carry(codes):
     text = "Code " + "".join(chr(c) for c in codes)
     expected = [(5 + i, chr(c)) for i, c in enumerate(codes) if not xml_can_carry(chr(c))]
     assert xml_illegal_characters(text) == expected
+
+
+# -- gaps a mutmut run found ------------------------------------------------------------------------
+
+
+def test_explicit_limits_reach_the_admin_counters_rules():
+    """Kills: ``export_rules`` ignoring its ``max_gsm7`` / ``max_ucs2`` arguments."""
+    assert export_rules(max_gsm7=300, max_ucs2=200)["limits"] == {GSM7: 300, UCS2: 200}
+
+
+def test_without_django_settings_the_gateways_documented_limits_apply():
+    """The client and the simulator may run without Django settings (459 GSM-7, 402 UCS-2).
+
+    Kills: ``configured_limits`` returning anything else when settings are not configured."""
+    code = (
+        "from django_letsads.text import analyze; "
+        "print(analyze('a').limit, analyze('\u044f').limit)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["459", "402"]
