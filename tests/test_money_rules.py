@@ -30,7 +30,8 @@ from django_letsads.admin.campaign import CampaignAdmin
 from django_letsads.campaigns import resend_unknown
 from django_letsads.dispatch import send_batch
 from django_letsads.gateway import client_from_settings
-from django_letsads.models import Campaign, Message
+from django_letsads.models import Campaign, Message, StatusEvent
+from django_letsads.signals import status_changed
 from django_letsads.worker import SendWorker, recover_expired_claims
 from django_letsads.worker.claims import apply_result, claim
 from tests.factories import make_campaign, make_outbox_messages, numbers, start_worker, worker_env
@@ -142,7 +143,11 @@ def test_every_account_error_pauses_the_campaign_and_the_next_round_asks_nothing
     letsads_simulator, settings, code, arrange
 ):
     """Kills: the pause narrowed to ``NotEnoughMoneyError`` (in ``worker/sending.py``): the
-    campaign would stay *sending* and every ``--loop`` round would ask the gateway again."""
+    campaign would stay *sending* and every ``--loop`` round would ask the gateway again.
+
+    Also (found by mutmut): the pause reason without the code or the gateway's message; released
+    messages keeping their claim token or claim time, or losing their ``sending → pending``
+    event (``claims._write_other``)."""
     sender = arrange(letsads_simulator, settings)
     campaign = make_campaign(numbers(60), sender=sender)
 
@@ -152,8 +157,12 @@ def test_every_account_error_pauses_the_campaign_and_the_next_round_asks_nothing
     assert report.stop_error.code == code
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.PAUSED
-    assert code in campaign.pause_reason
+    assert campaign.pause_reason == f"{code}: {report.stop_error.message}"
     assert statuses(campaign.messages) == {S.PENDING: 60}
+    # Released, not held: no claim left on them, and their history says why they came back.
+    assert set(campaign.messages.values_list("claim_token", "claimed_at")) == {("", None)}
+    returned = StatusEvent.objects.filter(old_status=S.SENDING, new_status=S.PENDING, code=code)
+    assert returned.count() == 60
     requests = len(letsads_simulator.log())
     SendWorker(concurrency=1).run_once()
     assert len(letsads_simulator.log()) == requests
@@ -397,3 +406,55 @@ def test_a_worker_process_commits_its_claims_before_the_gateway_sees_them(
     assert worker.returncode == 0, output
     assert statuses_seen_by_the_gateway == [{(S.SENDING, "token")}] * 3
     assert statuses() == {S.QUEUED: 120}
+
+
+@pytest.mark.django_db
+def test_failed_and_unknown_answers_are_recorded_with_code_reason_time_history_and_signal(
+    letsads_simulator, django_capture_on_commit_callbacks
+):
+    """What a worker writes for a refused recipient and for an ambiguous request (found by
+    mutmut: none of it was checked through the worker).
+
+    Kills, in ``claims._write_other``: ``final_at`` not set for ``failed`` (or set for
+    ``unknown``); the history event or the ``status_changed`` signal of these changes dropped or
+    given the wrong statuses or code; in ``dispatch._settle``: the reason left out."""
+    recipients = numbers(100)
+    letsads_simulator.add_bad_recipients(recipients[57])
+    make_campaign(recipients)
+    letsads_simulator.inject("http_502", 1, only="send")  # the first request: batch 1
+    signalled: list[tuple[str, str, str, str]] = []
+
+    def receiver(
+        sender: Any, message: Message, old_status: str, new_status: str, code: str, **kwargs: Any
+    ) -> None:
+        signalled.append((message.recipient, old_status, new_status, code))
+
+    status_changed.connect(receiver, sender=Message)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            SendWorker(concurrency=1).run_once()
+    finally:
+        status_changed.disconnect(receiver, sender=Message)
+
+    unknown = Message.objects.filter(status=S.UNKNOWN)
+    failed = Message.objects.get(status=S.FAILED)
+    assert unknown.count() == 50
+    assert failed.recipient == recipients[57]
+    assert failed.error_code == f"INCORRECT_RECIPIENT_{recipients[57]}"
+    assert failed.error_message
+    assert failed.final_at is not None
+    assert all(m.error_code and m.error_message and m.final_at is None for m in unknown)
+    unknown_code = unknown[0].error_code
+    assert list(failed.events.values_list("old_status", "new_status", "code")) == [
+        (S.PENDING, S.SENDING, ""),
+        (S.SENDING, S.FAILED, failed.error_code),
+    ]
+    assert set(
+        StatusEvent.objects.filter(message__status=S.UNKNOWN)
+        .exclude(new_status=S.SENDING)
+        .values_list("old_status", "new_status", "code")
+    ) == {(S.SENDING, S.UNKNOWN, unknown_code)}
+    changes = Counter((old, new, code) for _, old, new, code in signalled)
+    assert changes[(S.SENDING, S.UNKNOWN, unknown_code)] == 50
+    assert changes[(S.SENDING, S.FAILED, failed.error_code)] == 1
+    assert (recipients[57], S.SENDING, S.FAILED, failed.error_code) in signalled
