@@ -173,7 +173,7 @@ def test_the_oracle_counts_hand_worked_texts():
 
 GSM_CHARS = "".join(BASIC) + "".join(EXTENSION)
 # Characters that force UCS-2: Cyrillic (BMP, one unit) and astral ones (two units each).
-UCS_ONLY = "абвгґєіїщьюяЖЩ\u2019\u00ab\u00bb" + "\U0001f600\U0001f44d\U0001f1fa\U0001d11e"
+UCS_ONLY = "абвгґєіїщьюяЖЩ\u2019\u00ab\u00bb" + "\U0001f600\U0001f44d\U0001f1fa\U0001d11e\U00010000"
 
 gsm_texts = st.integers(0, 480).flatmap(
     lambda n: st.text(alphabet=st.sampled_from(GSM_CHARS), min_size=n, max_size=n)
@@ -198,6 +198,7 @@ def _measure(text: str) -> tuple[str, int, int, int]:
 @example("a" * 310)  # three parts, two if swapped
 @example("\U0001f600" * 35)  # 70 units: one part; 35 if an emoji were one unit
 @example("\u20ac" * 80)  # 160 septets: one part; 80 if € were one septet
+@example("\U00010000" * 36)  # the first astral character: 72 units, two parts
 def test_encoding_units_segments_and_remaining_agree_with_the_specification(text):
     """Kills: 160/153 swapped; an emoji as one unit; € as one septet."""
     assert _measure(text) == oracle(text)
@@ -231,11 +232,17 @@ def test_the_tables_the_admin_counter_gets_are_the_specification_tables():
 def test_the_limit_is_compared_with_the_units_the_specification_counts(text):
     """A text is over the limit exactly when its units by the specification exceed it.
 
-    Kills: an emoji or ``€`` counted as one unit (a text at the limit would pass as under it)."""
-    _, units, _, _ = oracle(text)
+    Kills: an emoji or ``€`` counted as one unit (a text at the limit would pass as under it);
+    the GSM-7 limit applied to a UCS-2 text."""
+    encoding, units, _, _ = oracle(text)
     limit = max(units - 1, 0)
-    info = analyze(text, max_gsm7=limit, max_ucs2=limit)
+    other = limit + 1000  # the other encoding's limit, which must not apply
+    if encoding == "GSM-7":
+        info = analyze(text, max_gsm7=limit, max_ucs2=other)
+    else:
+        info = analyze(text, max_gsm7=other, max_ucs2=limit)
     assert info.length == units
+    assert info.limit == limit
     assert info.over_limit == (units > limit)
 
 
