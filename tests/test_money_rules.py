@@ -159,6 +159,7 @@ def test_every_account_error_pauses_the_campaign_and_the_next_round_asks_nothing
     assert campaign.state == Campaign.State.PAUSED
     assert campaign.pause_reason == f"{code}: {report.stop_error.message}"
     assert statuses(campaign.messages) == {S.PENDING: 60}
+    assert report.counts["released"] == 60
     # Released, not held: no claim left on them, and their history says why they came back.
     assert set(campaign.messages.values_list("claim_token", "claimed_at")) == {("", None)}
     returned = StatusEvent.objects.filter(old_status=S.SENDING, new_status=S.PENDING, code=code)
@@ -417,7 +418,9 @@ def test_failed_and_unknown_answers_are_recorded_with_code_reason_time_history_a
 
     Kills, in ``claims._write_other``: ``final_at`` not set for ``failed`` (or set for
     ``unknown``); the history event or the ``status_changed`` signal of these changes dropped or
-    given the wrong statuses or code; in ``dispatch._settle``: the reason left out."""
+    given the wrong statuses or code; the round's counts of requests, failed and unknown
+    messages wrong (``apply_results``, ``send_batch``); in ``dispatch._settle``: the reason left
+    out."""
     recipients = numbers(100)
     letsads_simulator.add_bad_recipients(recipients[57])
     make_campaign(recipients)
@@ -432,12 +435,15 @@ def test_failed_and_unknown_answers_are_recorded_with_code_reason_time_history_a
     status_changed.connect(receiver, sender=Message)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            SendWorker(concurrency=1).run_once()
+            report = SendWorker(concurrency=1).run_once()
     finally:
         status_changed.disconnect(receiver, sender=Message)
 
     unknown = Message.objects.filter(status=S.UNKNOWN)
     failed = Message.objects.get(status=S.FAILED)
+    # What ``letsads_send`` prints: three requests (the faulty one, the refused one, its resend).
+    assert (report.counts["requests"], report.counts["queued"]) == (3, 49)
+    assert (report.counts["failed"], report.counts["unknown"]) == (1, 50)
     assert unknown.count() == 50
     assert failed.recipient == recipients[57]
     assert failed.error_code == f"INCORRECT_RECIPIENT_{recipients[57]}"
@@ -458,3 +464,49 @@ def test_failed_and_unknown_answers_are_recorded_with_code_reason_time_history_a
     assert changes[(S.SENDING, S.UNKNOWN, unknown_code)] == 50
     assert changes[(S.SENDING, S.FAILED, failed.error_code)] == 1
     assert (recipients[57], S.SENDING, S.FAILED, failed.error_code) in signalled
+
+
+@pytest.mark.django_db
+@pytest.mark.letsads_simulator(max_length_gsm7=20)
+def test_a_request_refused_as_a_whole_fails_its_messages_instead_of_resending_them(
+    letsads_simulator,
+):
+    """A refusal that is not the account's (here the gateway's own ``MESSAGE_TOO_LONG``) fails
+    the batch: putting it back to ``pending`` would make every ``--loop`` round ask again.
+
+    Kills: ``apply_results`` releasing the refused recipients whatever ``release_unsent`` says."""
+    campaign = make_campaign(numbers(3), text="A text of more than twenty characters")
+
+    SendWorker(concurrency=1).run_once()
+    SendWorker(concurrency=1).run_once()
+
+    assert statuses(campaign.messages) == {S.FAILED: 3}
+    assert set(campaign.messages.values_list("error_code", flat=True)) == {"MESSAGE_TOO_LONG"}
+    assert len(letsads_simulator.log()) == 1
+
+
+@pytest.mark.django_db
+def test_one_stale_answer_does_not_stop_the_rest_of_a_write(letsads_simulator):
+    """Answers written together: the first batch's rows were resent meanwhile (stale), the
+    second's are still this round's and must get their result.
+
+    Kills: ``continue`` turned into ``break`` after a group of stale rows in ``apply_results``
+    (the second batch would stay ``sending`` and end ``unknown``)."""
+    from django_letsads.dispatch import BatchResult, Outcome
+    from django_letsads.worker.claims import apply_results
+
+    make_outbox_messages(numbers(2))
+    first, second = claim(2, "round-1")
+    Message.objects.filter(id=first.id).update(claim_token="someone-else")
+    refused = Outcome(S.FAILED, error_code="INCORRECT_RECIPIENT_1", reason="refused")
+    other = Outcome(S.FAILED, error_code="INCORRECT_RECIPIENT_2", reason="refused too")
+    items = [
+        ([first], BatchResult(outcomes={first.recipient: refused}), False),
+        ([second], BatchResult(outcomes={second.recipient: other}), False),
+    ]
+
+    applied = apply_results("round-1", items)
+
+    assert (applied.failed, applied.stale) == (1, 1)
+    assert Message.objects.get(id=second.id).status == S.FAILED
+    assert Message.objects.get(id=first.id).status == S.SENDING
