@@ -510,3 +510,21 @@ def test_one_stale_answer_does_not_stop_the_rest_of_a_write(letsads_simulator):
     assert (applied.failed, applied.stale) == (1, 1)
     assert Message.objects.get(id=second.id).status == S.FAILED
     assert Message.objects.get(id=first.id).status == S.SENDING
+
+
+@pytest.mark.django_db
+def test_releasing_puts_back_only_this_rounds_own_claims():
+    """Kills: ``claim_token=token`` dropped from ``claims.release``: a round stopping early would
+    put another worker's claims (requests maybe in flight) back to ``pending``, to be sent twice.
+    """
+    from django_letsads.worker.claims import release
+
+    make_outbox_messages(numbers(2))
+    [mine] = claim(1, "mine")
+    [theirs] = claim(1, "theirs")
+
+    assert release("mine", [mine.id, theirs.id], code="NOT_ENOUGH_MONEY") == 1
+
+    assert Message.objects.get(id=mine.id).status == S.PENDING
+    assert Message.objects.get(id=theirs.id).status == S.SENDING
+    assert Message.objects.get(id=theirs.id).claim_token == "theirs"
