@@ -147,23 +147,29 @@ def test_every_account_error_pauses_the_campaign_and_the_next_round_asks_nothing
 
     Also (found by mutmut): the pause reason without the code or the gateway's message; released
     messages keeping their claim token or claim time, or losing their ``sending → pending``
-    event (``claims._write_other``)."""
+    event (``claims._write_other``, ``claims.release``)."""
     sender = arrange(letsads_simulator, settings)
-    campaign = make_campaign(numbers(60), sender=sender)
+    campaign = make_campaign(numbers(160), sender=sender)
 
     report = SendWorker(concurrency=1).run_once()
+
+    # The round stopped at the refused request: nothing more was claimed or sent (a second
+    # batch may already have been on its way to the pool's thread).
+    assert len(letsads_simulator.log()) <= 2
 
     assert report.stop_error is not None
     assert report.stop_error.code == code
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.PAUSED
     assert campaign.pause_reason == f"{code}: {report.stop_error.message}"
-    assert statuses(campaign.messages) == {S.PENDING: 60}
-    assert report.counts["released"] == 60
+    assert statuses(campaign.messages) == {S.PENDING: 160}
+    claimed = report.counts["claimed"]
+    assert claimed >= 50
+    assert report.counts["released"] == claimed
     # Released, not held: no claim left on them, and their history says why they came back.
     assert set(campaign.messages.values_list("claim_token", "claimed_at")) == {("", None)}
     returned = StatusEvent.objects.filter(old_status=S.SENDING, new_status=S.PENDING, code=code)
-    assert returned.count() == 60
+    assert returned.count() == claimed
     requests = len(letsads_simulator.log())
     SendWorker(concurrency=1).run_once()
     assert len(letsads_simulator.log()) == requests
@@ -528,3 +534,29 @@ def test_releasing_puts_back_only_this_rounds_own_claims():
     assert Message.objects.get(id=mine.id).status == S.PENDING
     assert Message.objects.get(id=theirs.id).status == S.SENDING
     assert Message.objects.get(id=theirs.id).claim_token == "theirs"
+
+
+@pytest.mark.django_db
+def test_three_messages_to_one_number_are_three_requests_and_three_ids(letsads_simulator):
+    """Kills: the per-recipient layer count of ``make_batches`` not counting up (the second and
+    third message would share a batch, the gateway would get the number once, and both
+    messages would carry one id: one SMS billed, two recorded as sent)."""
+    make_outbox_messages(["380671112233"] * 3)
+
+    SendWorker().run_once()
+
+    assert statuses() == {S.QUEUED: 3}
+    assert letsads_simulator.billed_count("380671112233") == 3
+    assert len(set(Message.objects.values_list("sms_id", flat=True))) == 3
+
+
+@pytest.mark.django_db
+def test_limit_holds_across_several_claims_of_a_round(letsads_simulator, settings):
+    """Kills: the round's claimed total reset on each claim (``claimed_total = len(...)``): with
+    claims smaller than ``--limit`` the round would send more than it was allowed."""
+    settings.LETSADS = {**settings.LETSADS, "CLAIM_SIZE": 4}
+    make_outbox_messages(numbers(30))
+
+    SendWorker(limit=10, concurrency=1).run_once()
+
+    assert statuses() == {S.QUEUED: 10, S.PENDING: 20}
