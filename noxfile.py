@@ -88,3 +88,19 @@ def benchmarks(session: nox.Session) -> None:
     """The benchmark suite in its quick mode (``-- --full`` for the real sizes)."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks", *(session.posargs or ["--quick"]))
+
+
+@nox.session(python="3.12")
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of the money-safety and text rules with mutmut (not in CI: it is slow).
+
+    What is mutated and which tests judge it is ``[tool.mutmut]`` in ``pyproject.toml``.
+    ``nox -s mutation`` runs every mutant; ``nox -s mutation -- "django_letsads.text*"`` only
+    those of one module. One mutant at a time: every mutant reuses one test database, and the
+    worker tests start simulators and processes of their own. ``mutmut results`` and ``mutmut
+    show <name>`` (in the session's virtualenv) list and explain the survivors; the last run's
+    figures and the survivors judged harmless are in ``docs/reliability.rst``.
+    """
+    session.install("-e", ".[test,example]", "mutmut>=3.3")
+    session.run("mutmut", "run", "--max-children", "1", *session.posargs)
+    session.run("mutmut", "results")
