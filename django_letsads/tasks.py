@@ -4,6 +4,11 @@
 When a campaign starts, :func:`enqueue_send` puts a send round on the task queue (after commit);
 the management commands stay the default worker, so without a task framework these do nothing.
 Set ``LETSADS["USE_TASKS"] = True`` to enqueue.
+
+A backend that runs tasks immediately (Django 6's default ``ImmediateBackend``) would run a whole
+send round inside the web request that started the campaign, and in a test it would reach the
+gateway. So nothing is enqueued onto such a backend: the round is left to the worker commands, a
+warning is logged, and the system check ``django_letsads.W021`` says so at start-up.
 """
 
 from __future__ import annotations
@@ -25,6 +30,25 @@ def _tasks_module() -> Any | None:
         except ImportError:
             return None
     return django_tasks
+
+
+#: Task backends that run a task in the process (and request) that enqueues it.
+IMMEDIATE_BACKENDS = frozenset(
+    {
+        "django.tasks.backends.immediate.ImmediateBackend",
+        "django_tasks.backends.immediate.ImmediateBackend",
+    }
+)
+
+
+def immediate_backend(task: Any) -> str | None:
+    """The alias of ``task``'s backend when that backend runs tasks immediately, else None."""
+    get_backend = getattr(task, "get_backend", None)
+    if get_backend is None:  # no task framework: the round is a plain function
+        return None
+    backend = get_backend()
+    path = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    return str(task.backend) if path in IMMEDIATE_BACKENDS else None
 
 
 def _enabled() -> bool:
@@ -53,10 +77,24 @@ def poll_round(limit: int | None = None) -> dict[str, int]:
 
 
 def enqueue_send() -> None:
-    if _enabled() and hasattr(send_round, "enqueue"):
-        send_round.enqueue()
+    _enqueue(send_round, "letsads_send")
 
 
 def enqueue_poll() -> None:
-    if _enabled() and hasattr(poll_round, "enqueue"):
-        poll_round.enqueue()
+    _enqueue(poll_round, "letsads_poll")
+
+
+def _enqueue(task: Any, command: str) -> None:
+    if not _enabled() or not hasattr(task, "enqueue"):
+        return
+    alias = immediate_backend(task)
+    if alias is not None:
+        logger.warning(
+            "LETSADS['USE_TASKS'] is on, but the task backend %r runs tasks immediately, inside "
+            "this request; %s was not enqueued: `manage.py %s --loop` does it.",
+            alias,
+            task.name,
+            command,
+        )
+        return
+    task.enqueue()
