@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_letsads.worker import RoundReport, run_loop
+from django_letsads.worker.statelog import StateLog
 
 
 class WorkerCommand(BaseCommand):
@@ -22,6 +23,12 @@ class WorkerCommand(BaseCommand):
         parser.add_argument(
             "--interval", type=float, default=5.0, help="Seconds between idle rounds with --loop."
         )
+        parser.add_argument(
+            "--max-rounds",
+            type=int,
+            default=None,
+            help="With --loop: stop after N rounds (default: run until SIGTERM).",
+        )
 
     def make_worker(self, options: dict[str, Any]) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement make_worker()")
@@ -31,16 +38,27 @@ class WorkerCommand(BaseCommand):
             raise CommandError("--limit must be a positive number.")
         if options["concurrency"] is not None and options["concurrency"] < 1:
             raise CommandError("--concurrency must be a positive number.")
+        if options["max_rounds"] is not None and options["max_rounds"] < 1:
+            raise CommandError("--max-rounds must be a positive number.")
+        self.verbosity = int(options.get("verbosity", 1))
         worker = self.make_worker(options)
         if worker is None:
             return
         if self._show_progress(options):
             worker.on_progress = self._progress
         if options["loop"]:
-            run_loop(worker, interval=options["interval"], on_round=self._summary)
+            # Idle rounds are many; print state changes and a periodic line, not each round.
+            state_log = StateLog(self.verbosity)
+            run_loop(
+                worker,
+                interval=options["interval"],
+                max_rounds=options["max_rounds"],
+                on_round=lambda report: self._write_lines(state_log.lines(report)),
+            )
             return
         report = worker.run_once()
-        self._summary(report)
+        if self.verbosity >= 1:
+            self._write_lines([report.summary()])
         if report.stop_error is not None:
             raise CommandError(
                 f"LetsAds refused the account: {report.stop_error.code} "
@@ -60,7 +78,10 @@ class WorkerCommand(BaseCommand):
         sys.stdout.write(f"\r{line[:120]:<120}")
         sys.stdout.flush()
 
-    def _summary(self, report: RoundReport) -> None:
-        if self._show_progress({}):
-            sys.stdout.write("\n")
-        self.stdout.write(report.summary())
+    def _write_lines(self, lines: list[str]) -> None:
+        if lines and self._show_progress({}):
+            sys.stdout.write("\n")  # below the progress line
+        for line in lines:
+            self.stdout.write(line)
+        if lines:
+            self.stdout.flush()  # a pipe to journald or supervisor would hold them back
