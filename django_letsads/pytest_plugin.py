@@ -115,6 +115,8 @@ def _letsads_test_backend(request: pytest.FixtureRequest) -> None:
 
     if isinstance(request.instance, LetsAdsTestMixin):
         return  # the mixin switches, and lets the class's own override_settings win
+    if "SMS_BACKEND" in (getattr(request.cls, "_overridden_settings", None) or {}):
+        return  # a Django test class that chose its backend with @override_settings
     request.getfixturevalue("settings").SMS_BACKEND = TEST_BACKEND
 
 

@@ -89,6 +89,7 @@ def test_the_mixin_lets_an_explicit_override_or_the_opt_out_keep_the_real_backen
 PLUGIN_TESTS = """
 import pytest
 from django.conf import settings
+from django.test import SimpleTestCase, override_settings
 
 import django_letsads
 from django_letsads import send_sms
@@ -110,6 +111,17 @@ def test_opted_out():
     assert settings.SMS_BACKEND == "django_letsads.backends.letsads.SmsBackend"
     with pytest.raises(LetsAdsConfigurationError, match="PASSWORD"):
         send_sms("Hello", ["+380501234567"])
+
+
+class PlainTests(SimpleTestCase):
+    def test_a_django_test_class_too(self):
+        assert settings.SMS_BACKEND == "django_letsads.backends.locmem.SmsBackend"
+
+
+@override_settings(SMS_BACKEND="django_letsads.backends.dummy.SmsBackend")
+class ExplicitTests(SimpleTestCase):
+    def test_its_own_override_wins(self):
+        assert settings.SMS_BACKEND == "django_letsads.backends.dummy.SmsBackend"
 """
 
 
@@ -138,4 +150,4 @@ def test_the_pytest_plugin_sends_every_test_through_the_locmem_backend(tmp_path)
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 passed" in done.stdout
+    assert "5 passed" in done.stdout
