@@ -137,14 +137,22 @@ def test_error_messages_never_show_the_password():
     assert all("s3cr3t-pw" not in str(m) for m in messages)
 
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-DUMMY = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+def task_backends(module):
+    return (
+        {"default": {"BACKEND": f"{module}.backends.immediate.ImmediateBackend"}},
+        {"default": {"BACKEND": f"{module}.backends.dummy.DummyBackend"}},
+    )
 
 
 def test_use_tasks_with_the_immediate_backend_warns():
-    pytest.importorskip("django.tasks", reason="django.tasks exists from Django 6")
-    with override_settings(TASKS=IMMEDIATE):
+    from django_letsads.tasks import _tasks_module
+
+    module = _tasks_module()
+    if module is None:
+        pytest.skip("needs django.tasks (Django 6) or the django-tasks backport")
+    immediate, dummy = task_backends(module.__name__)
+    with override_settings(TASKS=immediate):
         assert check_ids(USE_TASKS=True) == ["django_letsads.W021"]
         assert check_ids(USE_TASKS=False) == []
-    with override_settings(TASKS=DUMMY):
+    with override_settings(TASKS=dummy):
         assert check_ids(USE_TASKS=True) == []

@@ -6,19 +6,23 @@ import logging
 
 import pytest
 
-from django_letsads import send_sms
+from django_letsads import send_sms, tasks
 from django_letsads.models import Message
 
 pytestmark = pytest.mark.django_db
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+def immediate_backend() -> dict[str, dict[str, str]]:
+    module = tasks._tasks_module()
+    if module is None:
+        pytest.skip("needs django.tasks (Django 6) or the django-tasks backport")
+    return {"default": {"BACKEND": f"{module.__name__}.backends.immediate.ImmediateBackend"}}
 
 
 def test_a_send_round_is_not_run_inside_the_request_by_the_immediate_backend(
     letsads_simulator, settings, caplog, django_capture_on_commit_callbacks
 ):
-    pytest.importorskip("django.tasks", reason="django.tasks exists from Django 6")
-    settings.TASKS = IMMEDIATE
+    settings.TASKS = immediate_backend()
     settings.SMS_BACKEND = "django_letsads.backends.outbox.SmsBackend"
     settings.LETSADS = {**settings.LETSADS, "USE_TASKS": True}
 
