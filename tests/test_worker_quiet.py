@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from decimal import Decimal
 
 import pytest
@@ -134,3 +135,15 @@ def test_due_now_polls_at_once_what_the_schedule_would_poll_in_ten_minutes(letsa
 def test_due_now_refuses_a_loop():
     with pytest.raises(CommandError, match="POLL_SCHEDULE"):
         call_command("letsads_poll", "--due-now", "--loop")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("command", ["letsads_send", "letsads_poll"])
+def test_idle_rounds_are_logged_at_debug_only(letsads_simulator, command, caplog):
+    with caplog.at_level(logging.INFO, logger="django_letsads"):
+        call_command(command, "--loop", "--interval", "0", "--max-rounds", "20", "-v", "0")
+    assert [r.getMessage() for r in caplog.records] == []
+
+    with caplog.at_level(logging.DEBUG, logger="django_letsads"):
+        call_command(command, "--loop", "--interval", "0", "--max-rounds", "2", "-v", "0")
+    assert [r.getMessage() for r in caplog.records] == [f"{command} round: nothing to do"] * 2
