@@ -17,6 +17,8 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.W020`` - what E001 reports, as a warning in ordinary checks, so that
   ``migrate``, tests and the simulator run without the account.
 * ``django_letsads.W021`` - ``USE_TASKS`` with a task backend that runs tasks immediately.
+* ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
+* ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from django_letsads.conf import DEFAULTS
+from django_letsads.conf import DEFAULTS, parse_price
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -246,6 +248,25 @@ def check_api_url(
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_price(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    value = _letsads("PRICE_PER_SEGMENT")
+    if value is None or value == "" or parse_price(value) is not None:
+        return []
+    negative = parse_price(str(value).lstrip().removeprefix("-")) is not None
+    return [
+        Error(
+            f"LETSADS['PRICE_PER_SEGMENT'] is {value!r}; "
+            + ("a price cannot be negative." if negative else "it must be a number."),
+            hint="The price of one segment in the account's currency, e.g. Decimal('0.45'), or "
+            "None for no cost estimate.",
+            id="django_letsads.E051" if negative else "django_letsads.E050",
+        )
+    ]
 
 
 @register(Tags.compatibility)
