@@ -261,7 +261,11 @@ def test_section_order() -> None:
 
 def test_every_image_and_local_file_the_readme_names_exists() -> None:
     images = re.findall(r"^\.\. image:: (\S+)$", README_TEXT, re.MULTILINE)
-    assert images == [f"{RAW}docs/images/admin-campaigns.png"]
+    assert images == [
+        f"{RAW}docs/images/admin-campaigns.png",
+        f"{RAW}docs/images/campaign-charts-light.png",
+        f"{RAW}docs/images/campaign-charts-dark.png",
+    ]
     linked = re.findall(rf"<{REPOSITORY}/blob/main/([^>]+)>`_", README_TEXT)
     named = re.findall(r"``((?:docs|example_project|\.ci)/[\w./-]+\.\w+)``", README_TEXT)
     paths = [image.removeprefix(RAW) for image in images] + linked + named

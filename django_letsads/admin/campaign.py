@@ -18,9 +18,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, display
+from django_letsads.admin import actions, display, schedule
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
+from django_letsads.admin.reports import CampaignReportsMixin
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
 from django_letsads.importing import ImportReport, import_recipients
 from django_letsads.models import Campaign, Message
@@ -56,11 +57,12 @@ def counts_of(campaign: Campaign) -> dict[str, int]:
     return dict(counts)
 
 
-class CampaignAdmin(_ModelAdmin):
+class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
         "state",
+        "schedule",
         "sender",
         "recipients",
         "progress",
@@ -70,6 +72,7 @@ class CampaignAdmin(_ModelAdmin):
     list_filter = ["state", "created_at"]
     search_fields = ["name", "text"]
     readonly_fields = [
+        "scheduled_at",
         "state",
         "message_counts",
         "excluded",
@@ -81,6 +84,8 @@ class CampaignAdmin(_ModelAdmin):
     ]
     actions = [
         actions.send_campaigns,
+        schedule.schedule_campaigns,
+        schedule.unschedule_campaigns,
         actions.cancel_campaigns,
         actions.resend_unknown_messages,
         actions.poll_campaigns_now,
@@ -183,6 +188,10 @@ class CampaignAdmin(_ModelAdmin):
     def progress(self, campaign: Campaign) -> SafeString:
         return display.progress_bar(counts_of(campaign))
 
+    @admin.display(description=gettext_lazy("schedule"))
+    def schedule(self, campaign: Campaign) -> str:
+        return display.schedule_summary(campaign)
+
     @admin.display(description=gettext_lazy("delivery rate"))
     def rate(self, campaign: Campaign) -> str:
         return display.format_rate(counts_of(campaign))
@@ -209,10 +218,14 @@ class CampaignAdmin(_ModelAdmin):
         return campaign is None or campaign.state in STARTABLE
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
-        main = ["name", "sender", "text", "transliterate", "scheduled_at"]
+        main = ["name", "sender", "text", "transliterate", "scheduled_at", "expires_at"]
+        pace = ["max_per_minute", "ignore_quiet_hours"]
         status = ["state", "message_counts", "excluded", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
-        fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": main})]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [
+            (None, {"fields": main}),
+            (_("Pace and quiet hours"), {"fields": pace}),
+        ]
         if self.is_editable(obj):
             fieldsets.append(
                 (
@@ -236,7 +249,9 @@ class CampaignAdmin(_ModelAdmin):
         if not self.is_editable(obj):
             # A campaign that is sending or done keeps its text and sender: its messages are
             # (being) sent with them.
-            fields += ["name", "sender", "text", "transliterate", "scheduled_at"]
+            fields += ["name", "sender", "text", "transliterate"]
+        if obj is not None and obj.state in (Campaign.State.DONE, Campaign.State.CANCELLED):
+            fields += ["expires_at", "max_per_minute", "ignore_quiet_hours"]
         return fields
 
     def save_model(

@@ -46,19 +46,28 @@ class WorkerCommand(BaseCommand):
             return
         if self._show_progress(options):
             worker.on_progress = self._progress
-        if options["loop"]:
-            # Idle rounds are many; print state changes and a periodic line, not each round.
-            state_log = StateLog(self.verbosity)
-            run_loop(
-                worker,
-                interval=options["interval"],
-                max_rounds=options["max_rounds"],
-                on_round=lambda report: self._write_lines(state_log.lines(report)),
-            )
-            return
-        report = worker.run_once()
-        if self.verbosity >= 1:
-            self._write_lines([report.summary()])
+        # Idle rounds are many: a loop prints state changes and a periodic line, not each round.
+        state_log = StateLog(self.verbosity)
+
+        def round_done(report: RoundReport) -> None:
+            worker.heartbeat.beat(report)
+            if options["loop"]:
+                self._write_lines(state_log.lines(report))
+            elif self.verbosity >= 1:
+                self._write_lines([report.summary()])
+
+        # The heartbeat row lives as long as this command: the admin and letsads_status see it.
+        with worker.heartbeat:
+            if options["loop"]:
+                run_loop(
+                    worker,
+                    interval=options["interval"],
+                    max_rounds=options["max_rounds"],
+                    on_round=round_done,
+                )
+                return
+            report = worker.run_once()
+            round_done(report)
         if report.stop_error is not None:
             raise CommandError(
                 f"LetsAds refused the account: {report.stop_error.code} "
