@@ -26,6 +26,7 @@ CASES = {
     "poll": ("postgres", "sqlite"),
     "scale": ("postgres",),
     "admin": ("postgres",),
+    "optout": ("postgres", "sqlite"),
     "scheduling": ("postgres", "sqlite"),
     "reports": ("postgres",),
 }
@@ -34,6 +35,7 @@ MODULES = {
     "poll": "poll",
     "scale": "scale",
     "admin": "admin_list",
+    "optout": "optout",
     "scheduling": "scheduling",
     "reports": "reports",
 }

@@ -7,10 +7,16 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.E002`` - ``SMS_BACKEND`` cannot be imported or is not an SMS backend.
 * ``django_letsads.E003`` - ``LETSADS["SENDER"]`` can never be accepted by the gateway.
 * ``django_letsads.E004`` - ``LETSADS["POLL_SCHEDULE"]`` is not a list of increasing positive
-  whole seconds.
+  whole seconds (this and E007, E010-E013 come from ``settings_rules``, which the workers use too).
 * ``django_letsads.E005`` - ``LETSADS["DEFAULT_REGION"]`` is not a region ``phonenumbers`` knows.
 * ``django_letsads.E006`` - a text limit is not a positive whole number.
 * ``django_letsads.E007`` - ``API_URL`` is not an http(s) URL with a host.
+* ``django_letsads.E010`` - ``LETSADS`` is not a dict.
+* ``django_letsads.E011`` - ``TIMEOUT`` is not a number of seconds above 0.
+* ``django_letsads.E012`` - a whole-number setting (``BATCH_SIZE``, ``CONCURRENCY``, ``CLAIM_SIZE``,
+  ``CLAIM_LEASE``, ``CONNECT_RETRIES``, ``POLL_RETRY_DELAY``, ``BALANCE_CACHE_SECONDS``) is not one,
+  or is below its least value.
+* ``django_letsads.E013`` - ``RATE_LIMIT`` is not a number of at least 0.
 * ``django_letsads.E030`` - ``LETSADS["QUIET_HOURS"]`` is not None or a pair of "HH:MM" times.
 * ``django_letsads.E031`` - ``LETSADS["TIME_ZONE"]`` is not a time zone ``zoneinfo`` knows.
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
@@ -19,6 +25,12 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.W020`` - what E001 reports, as a warning in ordinary checks, so that
   ``migrate``, tests and the simulator run without the account.
 * ``django_letsads.W021`` - ``USE_TASKS`` with a task backend that runs tasks immediately.
+* ``django_letsads.E040`` - ``UNSUBSCRIBE_BASE_URL`` is set but not an http(s) URL with a host.
+* ``django_letsads.W040`` - a campaign that can still send uses ``{unsubscribe_url}`` while
+  ``UNSUBSCRIBE_BASE_URL`` is not set (its sending would pause). Needs the database: runs with
+  ``check --database default`` and before ``migrate``.
+* ``django_letsads.W041`` - ``UNSUBSCRIBE_BASE_URL`` does not end with ``/``, so the token would
+  be glued to its last path segment.
 * ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
 * ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 * ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
@@ -26,25 +38,34 @@ Settings are read when the checks run, never at import. Ids:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.apps import AppConfig
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from django_letsads.conf import DEFAULTS, parse_price
+from django_letsads.settings_rules import Problem, letsads_dict, problem_of, setting_problems
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def _letsads(key: str) -> Any:
-    return (getattr(settings, "LETSADS", None) or {}).get(key, DEFAULTS[key])
+    # A LETSADS that is not a dict is E010 (check_settings); the other checks then see defaults.
+    user = letsads_dict()
+    return DEFAULTS[key] if isinstance(user, Problem) else user.get(key, DEFAULTS[key])
+
+
+@register(Tags.compatibility)
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    return [Error(p.message, hint=p.hint or None, id=p.id) for p in setting_problems()]
 
 
 @register(Tags.compatibility)
@@ -159,30 +180,6 @@ def check_sender(
 
 
 @register(Tags.compatibility)
-def check_poll_schedule(
-    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
-    schedule = _letsads("POLL_SCHEDULE")
-    ok = (
-        isinstance(schedule, list | tuple)
-        and len(schedule) > 0
-        and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in schedule)
-        and all(a < b for a, b in itertools.pairwise(schedule))
-    )
-    if ok:
-        return []
-    return [
-        Error(
-            f"LETSADS['POLL_SCHEDULE'] is {schedule!r}; it must be a non-empty list of increasing "
-            "positive whole seconds after sending.",
-            hint="The gateway asks for a first check after 10 minutes and a second after 3 hours: "
-            "[600, 10800, 86400].",
-            id="django_letsads.E004",
-        )
-    ]
-
-
-@register(Tags.compatibility)
 def check_numbers_and_limits(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
@@ -217,7 +214,7 @@ def check_numbers_and_limits(
                 )
             )
     batch = _letsads("BATCH_SIZE")
-    if not isinstance(batch, int) or not 1 <= batch <= 50:
+    if problem_of("BATCH_SIZE", batch) is None and not 1 <= batch <= 50:
         messages.append(
             Warning(
                 f"LETSADS['BATCH_SIZE'] is {batch!r}; the gateway takes 1 to 50 recipients per "
@@ -232,15 +229,9 @@ def check_numbers_and_limits(
 def check_api_url(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    url = urlsplit(str(_letsads("API_URL")))
-    if url.scheme not in ("http", "https") or not url.hostname:
-        return [
-            Error(
-                f"LETSADS['API_URL'] is {_letsads('API_URL')!r}, not an http(s) URL.",
-                hint="Use https://api.letsads.com.",
-                id="django_letsads.E007",
-            )
-        ]
+    if problem_of("API_URL", _letsads("API_URL")) is not None:
+        return []  # E007, from check_settings
+    url = urlsplit(_letsads("API_URL"))
     if url.scheme == "http" and (url.hostname or "") not in _LOCAL_HOSTS:
         return [
             Warning(
@@ -251,6 +242,69 @@ def check_api_url(
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_unsubscribe_url(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    value = _letsads("UNSUBSCRIBE_BASE_URL")
+    if not value:
+        return []
+    url = urlsplit(str(value))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return [
+            Error(
+                f"LETSADS['UNSUBSCRIBE_BASE_URL'] is {value!r}, not an http(s) URL.",
+                hint="Give the full address where django_letsads.urls is included, e.g. "
+                "'https://example.com/sms/'.",
+                id="django_letsads.E040",
+            )
+        ]
+    if not url.path.endswith("/"):
+        return [
+            Warning(
+                f"LETSADS['UNSUBSCRIBE_BASE_URL'] is {value!r}; the token is appended to it, so "
+                "it should end with '/'.",
+                hint="Use e.g. 'https://example.com/sms/' with path('sms/', "
+                "include('django_letsads.urls')).",
+                id="django_letsads.W041",
+            )
+        ]
+    return []
+
+
+@register(Tags.database)
+def check_unsubscribe_campaigns(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Campaigns whose text needs the unsubscribe link, where the link cannot be made."""
+    if not databases or _letsads("UNSUBSCRIBE_BASE_URL"):
+        return []
+    from django_letsads.models import Campaign
+
+    try:
+        names = list(
+            Campaign.objects.exclude(state__in=[Campaign.State.DONE, Campaign.State.CANCELLED])
+            .filter(text__contains="{unsubscribe_url")
+            .values_list("name", flat=True)[:6]
+        )
+    except DatabaseError:  # not migrated yet: nothing to check
+        return []
+    if not names:
+        return []
+    shown = ", ".join(repr(name) for name in names[:5]) + (" …" if len(names) > 5 else "")
+    return [
+        Warning(
+            f"Campaigns use {{unsubscribe_url}} but LETSADS['UNSUBSCRIBE_BASE_URL'] is not set: "
+            f"{shown}. The worker pauses them instead of sending texts without the link.",
+            hint="Set it to the address where django_letsads.urls is included, e.g. "
+            "'https://example.com/sms/'.",
+            id="django_letsads.W040",
+        )
+    ]
 
 
 @register(Tags.compatibility)

@@ -10,7 +10,6 @@ connect timeout). Everything else that leaves no valid answer raises a ``Transpo
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,8 +19,9 @@ from typing import Self
 
 import requests
 import urllib3.exceptions
+from django.views.decorators.debug import sensitive_variables
 
-from django_letsads import __version__, protocol
+from django_letsads import __version__, protocol, transport
 from django_letsads.exceptions import (
     BadResponseError,
     GatewayTimeoutError,
@@ -29,24 +29,19 @@ from django_letsads.exceptions import (
     TransportError,
     error_for_code,
 )
+from django_letsads.protocol import RequestBody, parse_sms_id
 from django_letsads.status import GATEWAY_STATUS_MAP
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.letsads.com"
 USER_AGENT = f"django-letsads/{__version__} python-requests/{requests.__version__}"
-_PASSWORD_RE = re.compile(rb"<password>.*?</password>", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class Balance:
     amount: Decimal
     currency: str
-
-
-def redact(body: bytes) -> str:
-    """The request body as text with the password replaced, for logs and error messages."""
-    return _PASSWORD_RE.sub(b"<password>********</password>", body).decode("utf-8", "replace")
 
 
 def _never_left(exc: requests.ConnectionError) -> bool:
@@ -74,6 +69,7 @@ class LetsAdsClient:
     ``retry_backoff`` seconds (doubling) between tries.
     """
 
+    @sensitive_variables("password")
     def __init__(
         self,
         login: str,
@@ -88,6 +84,9 @@ class LetsAdsClient:
     ) -> None:
         self.login = login
         self._password = password
+        # Out of this frame's locals: Django's DEBUG page shows them if anything below fails
+        # (an API_URL requests has no adapter for, say), and with DEBUG on it hides nothing.
+        del password
         self.api_url = api_url
         self.timeout = timeout
         self.connect_retries = connect_retries
@@ -102,6 +101,8 @@ class LetsAdsClient:
             **self.session.headers,
             "Content-Type": "text/xml; charset=utf-8",
             "User-Agent": USER_AGENT,
+            # Only what ``transport.read_body`` decodes (requests would also offer br and zstd).
+            "Accept-Encoding": "gzip, deflate",
         }
         environment = self.session.merge_environment_settings(api_url, {}, False, None, None)
         self._proxies: dict[str, str] = dict(environment["proxies"])
@@ -111,12 +112,7 @@ class LetsAdsClient:
 
     @staticmethod
     def _new_session() -> requests.Session:
-        session = requests.Session()
-        # Our own retry policy only; urllib3 must never resend a request on its own.
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+        return transport.new_session()
 
     def __repr__(self) -> str:
         return f"<LetsAdsClient login={self.login!r} api_url={self.api_url!r}>"
@@ -140,8 +136,10 @@ class LetsAdsClient:
 
     def send(self, sender: str, text: str, recipients: Sequence[str]) -> list[int]:
         """Queue ``text`` for ``recipients`` (at most 50); returns the gateway ids in their order."""
-        body = protocol.build_send(self.login, self._password, sender, text, recipients)
-        response = self._call(body, "send")
+        response = self._call(
+            RequestBody(protocol.build_send(self.login, self._password, sender, text, recipients)),
+            "send",
+        )
         if response.name != protocol.NAME_COMPLETE:
             raise BadResponseError(
                 f"A send request was answered with <name>{response.name}</name>.",
@@ -153,20 +151,18 @@ class LetsAdsClient:
                 f"{len(recipients)} recipients; the messages may have been queued.",
                 code="ID_COUNT_MISMATCH",
             )
-        try:
-            ids = [int(sms_id) for sms_id in response.sms_ids]
-        except ValueError:
+        ids = [parse_sms_id(sms_id) for sms_id in response.sms_ids]
+        if len(set(ids)) != len(ids):
             raise BadResponseError(
-                f"The gateway returned a non-numeric id among {list(response.sms_ids)!r}.",
-                code="BAD_SMS_ID",
-            ) from None
-        if any(sms_id <= 0 for sms_id in ids):
-            raise BadResponseError(f"The gateway returned ids {ids!r}.", code="BAD_SMS_ID")
+                f"The gateway returned the same id twice among {ids!r}.", code="BAD_SMS_ID"
+            )
         return ids
 
     def status(self, sms_id: int | str) -> str:
         """The gateway's status code of one message, e.g. ``MESSAGE_IS_DELIVERED``."""
-        response = self._call(protocol.build_status(self.login, self._password, sms_id), "status")
+        response = self._call(
+            RequestBody(protocol.build_status(self.login, self._password, sms_id)), "status"
+        )
         if response.name != protocol.NAME_STATUS:
             raise BadResponseError(
                 f"A status request was answered with <name>{response.name}</name>.",
@@ -180,7 +176,9 @@ class LetsAdsClient:
         return response.description
 
     def balance(self) -> Balance:
-        response = self._call(protocol.build_balance(self.login, self._password), "balance")
+        response = self._call(
+            RequestBody(protocol.build_balance(self.login, self._password)), "balance"
+        )
         if response.name != protocol.NAME_BALANCE:
             raise BadResponseError(
                 f"A balance request was answered with <name>{response.name}</name>.",
@@ -198,7 +196,7 @@ class LetsAdsClient:
 
     # -- transport ----------------------------------------------------------------------------
 
-    def _call(self, body: bytes, kind: str) -> protocol.Response:
+    def _call(self, body: RequestBody, kind: str) -> protocol.Response:
         attempt = 0
         while True:
             try:
@@ -211,42 +209,74 @@ class LetsAdsClient:
                 logger.info("LetsAds unreachable; retry %d of %s in %.2fs", attempt, kind, delay)
                 self._sleep(delay)
 
-    def _post_once(self, body: bytes, kind: str) -> protocol.Response:
+    def _post_once(self, body: RequestBody, kind: str) -> protocol.Response:
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("LetsAds %s request to %s: %s", kind, self.api_url, redact(body))
+            logger.debug("LetsAds %s request to %s: %s", kind, self.api_url, body)
         # Straight to the adapter rather than ``Session.post``: the session's per-request work
         # (cookies, netrc, environment, hooks, redirects) was half of the client's CPU per
         # request, and the poller makes one request per message (``docs/benchmarks.rst``). Not
         # following redirects is deliberate too: a redirected POST could be sent twice.
-        request = requests.Request("POST", self.api_url, data=body, headers=self._headers)
+        with transport.deadline(self.timeout) as call:
+            try:
+                http = self._adapter.send(
+                    requests.Request(
+                        "POST", self.api_url, data=body.reveal(), headers=self._headers
+                    ).prepare(),
+                    stream=True,
+                    timeout=(call.remaining(), call.remaining()),
+                    verify=self._verify,
+                    cert=self._cert,
+                    proxies=self._proxies,
+                )
+            except requests.ConnectionError as exc:
+                if _never_left(exc) and not call.expired:
+                    raise GatewayUnreachableError(
+                        f"Could not connect to {self.api_url}: {type(exc).__name__}."
+                    ) from None
+                raise self._lost(kind, call) from None
+            except requests.Timeout:
+                raise self._timed_out(kind) from None
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+                raise self._lost(kind, call) from None
+            if http.status_code != 200:
+                http.close()  # unread: the connection cannot serve another request
+                raise BadResponseError(
+                    f"The gateway answered the {kind} request with HTTP {http.status_code}.",
+                    code=f"HTTP_{http.status_code}",
+                )
+            try:
+                content = self._read(http, kind, call)
+            except BaseException:
+                http.close()
+                raise
+            http.raw.release_conn()
+        response = protocol.parse_response(content)
+        if response.name == protocol.NAME_ERROR:
+            raise error_for_code(response.description)
+        return response
+
+    def _read(self, http: requests.Response, kind: str, call: transport.Call) -> bytes:
+        """The answer's body, read under the call's deadline and size cap.
+
+        Everything here happens after the request was written: every failure is ``maybe_sent``.
+        """
         try:
-            http = self._adapter.send(
-                request.prepare(),
-                timeout=self.timeout,
-                verify=self._verify,
-                cert=self._cert,
-                proxies=self._proxies,
-            )
-        except requests.ConnectionError as exc:
-            if _never_left(exc):
-                raise GatewayUnreachableError(
-                    f"Could not connect to {self.api_url}: {type(exc).__name__}."
-                ) from None
-            raise TransportError(
-                f"The connection to {self.api_url} broke during the {kind} request; "
-                "the gateway may have acted on it.",
-                code="CONNECTION_LOST",
+            content = transport.read_body(http.raw, call)
+        except transport.DeadlineExceeded:
+            raise self._timed_out(kind) from None
+        except transport.AnswerTooLarge:
+            raise BadResponseError(
+                f"The answer to the {kind} request is larger than "
+                f"{transport.MAX_ANSWER_BYTES} bytes; it is not a LetsAds answer.",
+                code="ANSWER_TOO_LARGE",
             ) from None
-        except requests.Timeout:
-            raise GatewayTimeoutError(
-                f"No answer from {self.api_url} within {self.timeout}s to the {kind} request."
+        except transport.BadEncoding as exc:
+            raise BadResponseError(
+                f"The answer to the {kind} request cannot be decoded ({exc}).",
+                code="BAD_ENCODING",
             ) from None
-        except requests.RequestException as exc:
-            raise TransportError(
-                f"The {kind} request to {self.api_url} failed: {type(exc).__name__}.",
-                code="CONNECTION_LOST",
-            ) from None
-        content = http.content
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            raise self._lost(kind, call) from None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "LetsAds %s answer: HTTP %s %s",
@@ -254,12 +284,18 @@ class LetsAdsClient:
                 http.status_code,
                 content[:2000].decode("utf-8", "replace"),
             )
-        if http.status_code != 200:
-            raise BadResponseError(
-                f"The gateway answered the {kind} request with HTTP {http.status_code}.",
-                code=f"HTTP_{http.status_code}",
-            )
-        response = protocol.parse_response(content)
-        if response.name == protocol.NAME_ERROR:
-            raise error_for_code(response.description)
-        return response
+        return content
+
+    def _timed_out(self, kind: str) -> GatewayTimeoutError:
+        return GatewayTimeoutError(
+            f"No complete answer from {self.api_url} within {self.timeout}s to the {kind} request."
+        )
+
+    def _lost(self, kind: str, call: transport.Call) -> TransportError:
+        if call.expired:
+            return self._timed_out(kind)
+        return TransportError(
+            f"The connection to {self.api_url} broke during the {kind} request; "
+            "the gateway may have acted on it.",
+            code="CONNECTION_LOST",
+        )

@@ -14,6 +14,9 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
+from django_letsads.exceptions import LetsAdsConfigurationError
+from django_letsads.settings_rules import Problem, letsads_dict, problem_of
+
 DEFAULT_BACKEND = "django_letsads.backends.letsads.SmsBackend"
 DEFAULT_API_URL = "https://api.letsads.com"
 
@@ -51,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Where django_letsads.urls is served; the {unsubscribe_url} placeholder appends a token.
+    "UNSUBSCRIBE_BASE_URL": "",
     # Local times ("HH:MM", start, end) in which no campaign message is claimed; None: never.
     "QUIET_HOURS": ("21:00", "09:00"),
     # Time zone of QUIET_HOURS; None: settings.TIME_ZONE.
@@ -95,8 +100,18 @@ class LetsAdsSettings:
     """One property per setting, each read from Django settings when accessed."""
 
     def _get(self, key: str) -> Any:
-        user = getattr(django_settings, "LETSADS", None) or {}
+        user = letsads_dict()
+        if isinstance(user, Problem):
+            raise LetsAdsConfigurationError(f"{user.message} ({user.id})")
         return user.get(key, DEFAULTS[key])
+
+    def _checked(self, key: str) -> Any:
+        """The value of ``key``, or the system check's error for it (``settings_rules``)."""
+        value = self._get(key)
+        problem = problem_of(key, value)
+        if problem is not None:
+            raise LetsAdsConfigurationError(f"{problem.message} ({problem.id})")
+        return value
 
     def as_dict(self) -> dict[str, Any]:
         return {key: self._get(key) for key in DEFAULTS}
@@ -119,59 +134,45 @@ class LetsAdsSettings:
 
     @property
     def API_URL(self) -> str:
-        return str(self._get("API_URL"))
+        return str(self._checked("API_URL"))
 
     @property
     def TIMEOUT(self) -> float:
-        return float(self._get("TIMEOUT"))
+        return float(self._checked("TIMEOUT"))
 
     @property
     def POLL_SCHEDULE(self) -> list[int]:
-        # Checked here as well as by the system check: a string ("600" would poll at 6, 0, 0 s)
-        # or an empty list (nothing ever polled) must fail loudly at first use, not misbehave.
-        value = self._get("POLL_SCHEDULE")
-        try:
-            if isinstance(value, str | bytes) or not value:
-                raise TypeError
-            schedule = [int(s) for s in value]
-        except (TypeError, ValueError):
-            schedule = []
-        if not schedule or any(s < 0 for s in schedule):
-            from django_letsads.exceptions import LetsAdsConfigurationError
-
-            raise LetsAdsConfigurationError(
-                f"settings.LETSADS['POLL_SCHEDULE'] is {value!r}; it must be a non-empty list of "
-                "seconds after sending, e.g. [600, 10800, 86400]."
-            )
-        return schedule
+        # Checked on access as well as by the system check: a string ("600" would poll at 6, 0,
+        # 0 s), an empty list (nothing ever polled) or [600, 60] must fail loudly at first use.
+        return list(self._checked("POLL_SCHEDULE"))
 
     @property
     def POLL_RETRY_DELAY(self) -> int:
-        return int(self._get("POLL_RETRY_DELAY"))
+        return int(self._checked("POLL_RETRY_DELAY"))
 
     @property
     def BATCH_SIZE(self) -> int:
-        return max(1, min(50, int(self._get("BATCH_SIZE"))))
+        return max(1, min(50, int(self._checked("BATCH_SIZE"))))
 
     @property
     def CONCURRENCY(self) -> int:
-        return max(1, int(self._get("CONCURRENCY")))
+        return int(self._checked("CONCURRENCY"))
 
     @property
     def RATE_LIMIT(self) -> float:
-        return float(self._get("RATE_LIMIT") or 0)
+        return float(self._checked("RATE_LIMIT") or 0)
 
     @property
     def CLAIM_SIZE(self) -> int:
-        return max(1, int(self._get("CLAIM_SIZE")))
+        return int(self._checked("CLAIM_SIZE"))
 
     @property
     def CLAIM_LEASE(self) -> int:
-        return int(self._get("CLAIM_LEASE"))
+        return int(self._checked("CLAIM_LEASE"))
 
     @property
     def CONNECT_RETRIES(self) -> int:
-        return max(0, int(self._get("CONNECT_RETRIES")))
+        return int(self._checked("CONNECT_RETRIES"))
 
     @property
     def MAX_LENGTH_GSM7(self) -> int:
@@ -191,11 +192,15 @@ class LetsAdsSettings:
 
     @property
     def BALANCE_CACHE_SECONDS(self) -> int:
-        return int(self._get("BALANCE_CACHE_SECONDS"))
+        return int(self._checked("BALANCE_CACHE_SECONDS"))
 
     @property
     def USE_TASKS(self) -> bool:
         return bool(self._get("USE_TASKS"))
+
+    @property
+    def UNSUBSCRIBE_BASE_URL(self) -> str:
+        return str(self._get("UNSUBSCRIBE_BASE_URL") or "")
 
     @property
     def QUIET_HOURS(self) -> tuple[datetime.time, datetime.time] | None:

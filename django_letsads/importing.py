@@ -5,8 +5,9 @@ inserted in chunks, so memory stays the size of one chunk whatever the size of t
 database's unique (campaign, recipient) constraint does the de-duplication, both within the file
 and against numbers the campaign already has, so nothing is remembered across chunks either.
 
-A bad line never costs a good one: every line ends up counted as added, duplicate or rejected
-(with the reason), and the report says which.
+A bad line never costs a good one: every line ends up counted as added, duplicate, opted out (on
+the stop list, :mod:`django_letsads.optout`) or rejected (with the reason), and the report says
+which.
 
 On PostgreSQL a chunk is one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` (no model
 instances at all); elsewhere it is ``bulk_create(ignore_conflicts=True)`` of the chunk.
@@ -14,19 +15,19 @@ instances at all); elsewhere it is ``bulk_create(ignore_conflicts=True)`` of the
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from django.db import connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
+from django_letsads.csvlines import CsvRecords, Source, source_lines
 from django_letsads.models import Campaign, Message
+from django_letsads.optout import opted_out_among
 from django_letsads.phones import check_many
 from django_letsads.status import Status
 from django_letsads.worker.writer import BackgroundWriter, InlineWriter, Writer
@@ -34,7 +35,6 @@ from django_letsads.worker.writer import BackgroundWriter, InlineWriter, Writer
 logger = logging.getLogger(__name__)
 
 Kind = Literal["text", "csv"]
-Source = str | bytes | Iterable[str] | Iterable[bytes] | IO[str] | IO[bytes]
 
 #: Lines per insert; big enough to amortise a round trip, small enough to keep memory flat.
 CHUNK_SIZE = 5000
@@ -66,10 +66,12 @@ class ImportReport:
     duplicates: int = 0
     rejected_count: int = 0
     rejected: list[RejectedLine] = field(default_factory=list)
+    #: Valid numbers left out because they are on the stop list.
+    opted_out: int = 0
 
     @property
     def total(self) -> int:
-        return self.added + self.duplicates + self.rejected_count
+        return self.added + self.duplicates + self.rejected_count + self.opted_out
 
     def reject(self, line: int, text: str, reason: str) -> None:
         self.rejected_count += 1
@@ -99,7 +101,9 @@ def import_recipients(
     """
     report = ImportReport()
     rows = (
-        _csv_rows(_lines(source, report)) if kind == "csv" else _text_rows(_lines(source, report))
+        _csv_rows(_lines(source, report), report)
+        if kind == "csv"
+        else _text_rows(_lines(source, report))
     )
     with _Inserter(campaign, report) as inserter:
         chunk: list[tuple[int, str, str]] = []
@@ -113,13 +117,15 @@ def import_recipients(
     Campaign.objects.filter(pk=campaign.pk).update(
         duplicate_recipients=F("duplicate_recipients") + report.duplicates,
         invalid_recipients=F("invalid_recipients") + report.rejected_count,
+        opted_out_recipients=F("opted_out_recipients") + report.opted_out,
     )
     logger.info(
-        "Campaign %s: imported %d numbers, %d duplicates, %d rejected lines",
+        "Campaign %s: imported %d numbers, %d duplicates, %d rejected lines, %d opted out",
         campaign.pk,
         report.added,
         report.duplicates,
         report.rejected_count,
+        report.opted_out,
     )
     return report
 
@@ -128,31 +134,8 @@ def import_recipients(
 
 
 def _lines(source: Source, report: ImportReport) -> Iterator[str]:
-    """Text lines of ``source``, one item per source line, line endings kept (csv wants them).
-
-    Bytes are decoded line by line, so one line that is not UTF-8 is rejected on its own instead
-    of failing the file (an empty line takes its place to keep line numbers right); a byte order
-    mark at the start is dropped.
-    """
-    items: Iterable[Any]
-    if isinstance(source, str):
-        items = io.StringIO(source, newline=None)
-    elif isinstance(source, bytes):
-        items = io.BytesIO(source)
-    else:
-        items = source
-    for number, item in enumerate(items, start=1):
-        if isinstance(item, bytes):
-            try:
-                text = item.decode("utf-8")
-            except UnicodeDecodeError:
-                report.reject(number, item.decode("utf-8", "replace").strip(), "not UTF-8 text")
-                text = "\n"
-        else:
-            text = str(item)
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        yield text
+    """Text lines of ``source``, one item per source line (see :func:`csvlines.source_lines`)."""
+    return source_lines(source, report.reject)
 
 
 def _text_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
@@ -163,7 +146,7 @@ def _text_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
                 yield number, piece, ""
 
 
-def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, str, str]]:
+def _csv_rows(lines: Iterator[str], report: ImportReport) -> Iterator[tuple[int, str, str]]:
     skipped = 0
     first = None
     for line in lines:
@@ -176,16 +159,20 @@ def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, str, str]]:
     delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
     if "\t" in first and delimiter not in first:
         delimiter = "\t"
-    reader = csv.reader(_chain(first, lines), delimiter=delimiter)
-    row = next(reader)
+    # A record the csv module cannot read costs its first line only (``csvlines``).
+    records = iter(CsvRecords(_chain(first, lines), skipped + 1, delimiter, report.reject))
+    header = next(records, None)
+    if header is None:
+        return
+    number, row = header
     if _looks_like_header(row):
         phone_col, name_col = _columns(row, named=True)
     else:
         phone_col, name_col = _columns(row)
-        if parsed := _csv_row(skipped + reader.line_num, row, phone_col, name_col):
+        if parsed := _csv_row(number, row, phone_col, name_col):
             yield parsed
-    for row in reader:
-        if parsed := _csv_row(skipped + reader.line_num, row, phone_col, name_col):
+    for number, row in records:
+        if parsed := _csv_row(number, row, phone_col, name_col):
             yield parsed
 
 
@@ -312,7 +299,8 @@ class _Inserter:
         self.columns += [quote(str(f.column)) for f in supplied]
         self.table = quote(Message._meta.db_table)
         self.campaign_table = quote(Campaign._meta.db_table)
-        self._writer: Writer[tuple[int, int]] = InlineWriter()  # (rows added, rows offered)
+        # (rows added, rows offered, numbers left out as opted out)
+        self._writer: Writer[tuple[int, int, int]] = InlineWriter()
 
     def __enter__(self) -> _Inserter:
         if self.vendor == "postgresql":
@@ -334,14 +322,26 @@ class _Inserter:
         insert = {"postgresql": self._insert_unnest, "sqlite": self._insert_many}.get(
             self.vendor, self._insert_bulk
         )
-        self._writer.submit(lambda: (insert(numbers, names), len(numbers)))
+        self._writer.submit(lambda: self._insert_allowed(insert, numbers, names))
         self._count()
+
+    def _insert_allowed(
+        self, insert: Callable[[list[str], list[str]], int], numbers: list[str], names: list[str]
+    ) -> tuple[int, int, int]:
+        """Leave out the numbers on the stop list, insert the rest. Both on the import's own
+        connection (on PostgreSQL this runs on the insert thread, see the class doc)."""
+        stopped = opted_out_among(numbers, self.connection)
+        if stopped:
+            kept = [(n, name) for n, name in zip(numbers, names, strict=True) if n not in stopped]
+            numbers, names = [n for n, _ in kept], [name for _, name in kept]
+        return (insert(numbers, names) if numbers else 0), len(numbers), len(stopped)
 
     def _count(self, *, wait: bool = False) -> None:
         """Count the inserts finished so far (``wait``: all) in the report."""
-        for added, offered in self._writer.collect(wait=wait):
+        for added, offered, stopped in self._writer.collect(wait=wait):
             self.report.added += added
             self.report.duplicates += offered - added
+            self.report.opted_out += stopped
 
     def _check_campaign(self, *, lock: bool) -> None:
         """Raise ``Campaign.DoesNotExist`` if the campaign is gone; with ``lock``, also hold its

@@ -37,10 +37,34 @@ def get_connection(
     return klass(fail_silently=fail_silently, **kwargs)
 
 
-def _as_list(recipients: str | Iterable[str]) -> list[str]:
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _checked_arguments(text: object, recipients: object, sender: object) -> list[str]:
+    """Refuse wrong types at the door, naming the argument; the recipients as a list.
+
+    Without this a ``bytes`` text or an ``int`` sender failed deep inside the backend with an
+    ``AttributeError``. Numbers in a list may be integers (``[380501234567]``), as before.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {_type_name(text)}.")
+    if sender is not None and not isinstance(sender, str):
+        raise TypeError(f"sender must be a str or None, not {_type_name(sender)}.")
     if isinstance(recipients, str):
         return [recipients]
-    return [str(r) for r in recipients]
+    if isinstance(recipients, bytes | bytearray) or not isinstance(recipients, Iterable):
+        raise TypeError(
+            f"recipients must be a str or an iterable of str, not {_type_name(recipients)}."
+        )
+    out = []
+    for recipient in recipients:
+        if not isinstance(recipient, str | int) or isinstance(recipient, bool):
+            raise TypeError(
+                f"recipients must hold phone numbers as str, not {_type_name(recipient)}."
+            )
+        out.append(str(recipient))
+    return out
 
 
 class SmsMessage:
@@ -57,11 +81,16 @@ class SmsMessage:
         recipients: str | Iterable[str],
         sender: str | None = None,
         connection: BaseSmsBackend | None = None,
+        *,
+        respect_opt_out: bool = False,
     ) -> None:
+        self.recipients = _checked_arguments(text, recipients, sender)
         self.text = text
-        self.recipients = _as_list(recipients)
         self.sender = sender
         self.connection = connection
+        #: Leave out numbers on the stop list (``cancelled``, ``OPTED_OUT``); off by default,
+        #: since most messages sent from code are transactional (codes, receipts).
+        self.respect_opt_out = respect_opt_out
         self.results: list[SmsResult] | None = None
 
     def __repr__(self) -> str:
@@ -116,10 +145,15 @@ def send_sms(
     sender: str | None = None,
     fail_silently: bool = False,
     connection: BaseSmsBackend | None = None,
+    respect_opt_out: bool = False,
 ) -> list[SmsResult]:
     """Send ``text`` to ``recipients``; one result per input recipient, in input order.
 
     Duplicates (after normalisation) are sent once and their results say ``duplicate=True``.
+    With ``respect_opt_out=True`` numbers on the stop list are not sent to: their results are
+    ``cancelled`` with ``error_code="OPTED_OUT"``.
     """
-    connection = connection or get_connection(fail_silently=fail_silently)
-    return SmsMessage(text, recipients, sender=sender, connection=connection).send(fail_silently)
+    message = SmsMessage(
+        text, recipients, sender=sender, connection=connection, respect_opt_out=respect_opt_out
+    )
+    return message.send(fail_silently)

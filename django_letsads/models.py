@@ -91,6 +91,9 @@ class Campaign(models.Model):
     invalid_recipients = models.PositiveIntegerField(
         _("invalid numbers rejected"), default=0, editable=False
     )
+    opted_out_recipients = models.PositiveIntegerField(
+        _("opted-out numbers skipped"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("campaign")
@@ -147,7 +150,9 @@ class Message(models.Model):
     """One text to one recipient.
 
     For campaign messages ``sender`` and ``text`` are left blank: the campaign holds them once, so
-    a million rows do not store a million copies. :attr:`effective_text` resolves either way.
+    a million rows do not store a million copies. When a campaign's text has placeholders
+    (:mod:`django_letsads.merge`), ``text`` holds exactly what this recipient was sent, written
+    when the worker claimed it. :attr:`effective_text` resolves either way.
     """
 
     Status = Status
@@ -236,7 +241,11 @@ class Message(models.Model):
 
     @property
     def effective_text(self) -> str:
-        return self.campaign.text if self.campaign_id and self.campaign else self.text
+        """What the recipient gets: the message's own text (for a campaign message, stored only
+        when its rendering differs from the campaign's text), else the campaign's."""
+        if self.text or not (self.campaign_id and self.campaign):
+            return self.text
+        return self.campaign.text
 
     @property
     def effective_sender(self) -> str:
@@ -276,6 +285,40 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status or '∅'} → {self.new_status}"
+
+
+class OptOut(models.Model):
+    """A number on the stop list: no campaign sends to it (:mod:`django_letsads.optout`)."""
+
+    class Source(models.TextChoices):
+        LINK = "link", _("unsubscribe link")
+        ADMIN = "admin", _("admin")
+        IMPORT = "import", _("import")
+        API = "api", _("API")
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    source = models.CharField(
+        _("source"), max_length=16, choices=Source.choices, default=Source.API
+    )
+    #: The campaign whose unsubscribe link the person followed, if any.
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opt_outs",
+    )
+    created_at = models.DateTimeField(_("opted out at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("opt-out")
+        verbose_name_plural = _("opt-outs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class WorkerHeartbeat(models.Model):

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django_letsads.conf import letsads_settings
 from django_letsads.gsm7 import ucs2_characters
 from django_letsads.models import Campaign
+from django_letsads.rendering import longest_rendering
 from django_letsads.status import Status
 from django_letsads.text import GSM7, analyze
 from django_letsads.translit import outgoing_text
@@ -92,9 +93,10 @@ def message_texts(campaign: Campaign, pending: int) -> list[tuple[str, int]]:
     """(text as written, number of messages) for the ``pending`` messages of ``campaign``.
 
     Every message of a campaign carries the campaign's text today; the one place to change when
-    messages get texts of their own (personalisation), so the estimate stays exact.
+    messages get texts of their own (personalisation), so the estimate stays exact. A text with
+    placeholders (``{unsubscribe_url}``) counts as its longest rendering.
     """
-    return [(campaign.text, pending)] if pending else []
+    return [(longest_rendering(campaign.text), pending)] if pending else []
 
 
 def _segments(texts: Sequence[tuple[str, int]], transliterate: bool) -> tuple[int, list[str]]:

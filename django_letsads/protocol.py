@@ -7,12 +7,14 @@ and the simulator use the serialiser here, so they agree to the byte.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from django.views.decorators.debug import sensitive_variables
 
 from django_letsads.exceptions import BadResponseError
 
@@ -23,6 +25,8 @@ NAME_COMPLETE = "Complete"
 NAME_STATUS = "Status"
 NAME_BALANCE = "Balance"
 NAME_ERROR = "Error"
+
+_PASSWORD_RE = re.compile(rb"<password>.*?</password>", re.DOTALL)
 
 
 def serialize(root: ET.Element) -> bytes:
@@ -35,6 +39,7 @@ def serialize(root: ET.Element) -> bytes:
     return XML_DECLARATION + body.encode("utf-8")
 
 
+@sensitive_variables("password")
 def _request(login: str, password: str) -> ET.Element:
     root = ET.Element("request")
     auth = ET.SubElement(root, "auth")
@@ -43,10 +48,12 @@ def _request(login: str, password: str) -> ET.Element:
     return root
 
 
+@sensitive_variables("password")
 def build_send(
     login: str, password: str, sender: str, text: str, recipients: Iterable[str]
 ) -> bytes:
     root = _request(login, password)
+    del password  # out of the locals an error page would show (see ``RequestBody``)
     message = ET.SubElement(root, "message")
     ET.SubElement(message, "from").text = sender
     ET.SubElement(message, "text").text = text
@@ -55,16 +62,59 @@ def build_send(
     return serialize(root)
 
 
+@sensitive_variables("password")
 def build_status(login: str, password: str, sms_id: int | str) -> bytes:
     root = _request(login, password)
+    del password  # out of the locals an error page would show (see ``RequestBody``)
     ET.SubElement(root, "sms_id").text = str(sms_id)
     return serialize(root)
 
 
+@sensitive_variables("password")
 def build_balance(login: str, password: str) -> bytes:
     root = _request(login, password)
+    del password  # out of the locals an error page would show (see ``RequestBody``)
     ET.SubElement(root, "balance")
     return serialize(root)
+
+
+#: Gateway ids are stored as signed 64-bit integers.
+MAX_SMS_ID = 2**63 - 1
+_SMS_ID_RE = re.compile(r"[0-9]{1,19}")
+
+
+def redact(body: bytes) -> str:
+    """The request body as text with the password replaced, for logs and error messages."""
+    return _PASSWORD_RE.sub(b"<password>********</password>", body).decode("utf-8", "replace")
+
+
+class RequestBody:
+    """A request body on its way to the gateway, whose ``repr`` hides the password.
+
+    Error pages (Django's, with ``DEBUG = True``) and some loggers show the local variables of
+    every frame of a traceback: the body travels through this package's frames only in this
+    wrapper, so what they show is redacted.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def reveal(self) -> bytes:
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"<RequestBody {redact(self._data)}>"
+
+    __str__ = __repr__
+
+
+def parse_sms_id(value: str) -> int:
+    """A gateway id: ASCII digits only, 1 to 2**63 - 1 (what the database can store)."""
+    if not _SMS_ID_RE.fullmatch(value) or not 0 < int(value) <= MAX_SMS_ID:
+        raise BadResponseError(f"The gateway returned the id {value[:40]!r}.", code="BAD_SMS_ID")
+    return int(value)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@
     after the transaction commits. ``code`` is the gateway's code (``MESSAGE_IS_DELIVERED``,
     ``NOT_ENOUGH_MONEY`` …) or ``""``. No cost when nothing is connected.
 
+``opted_out(sender=OptOut, number=<str>, reason=<str>, source=<str>, campaign_id=<int | None>)``
+    Sent by :mod:`django_letsads.optout` when a number is added to the stop list (not when it was
+    on it already), after the transaction commits.
+
+``opted_in(sender=OptOut, number=<str>)``
+    Sent when a number is taken off the stop list, after the transaction commits.
+
 ``work_queued(sender=Message, kind=<"send" | "poll">)``
     Sent after commit when a person's action gives the worker something to do (a campaign
     started or resumed, unknown messages resent, statuses to poll now). The task integration
@@ -28,6 +35,8 @@ from django.dispatch import Signal
 pre_send = Signal()
 post_send = Signal()
 status_changed = Signal()
+opted_out = Signal()
+opted_in = Signal()
 work_queued = Signal()
 
 

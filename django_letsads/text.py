@@ -189,6 +189,15 @@ def validate_text(text: str) -> TextInfo:
     """
     if not text or not text.strip():
         raise InvalidTextError("The text is empty.", code="NO_MESSAGE")
+    # Every character takes at least one unit: a text with more characters than the larger limit
+    # is too long in either encoding, known without walking it (a 10 MB text took seconds to be
+    # refused). Up to twice the limit the full analysis runs, to name the encoding.
+    limit = max(configured_limits().values())
+    if len(text) > 2 * limit:
+        raise InvalidTextError(
+            f"The text is {len(text)} characters long; the limit is {limit}.",
+            code="MESSAGE_TOO_LONG",
+        )
     bad = xml_illegal_characters(text)
     if bad:
         shown = ", ".join(f"U+{ord(ch):04X} at position {pos}" for pos, ch in bad[:5])

@@ -190,6 +190,12 @@ def test_a_sending_campaign_keeps_its_text(superuser_client):
 
 def run_action(client: Client, action: str, campaigns: list[Campaign], **extra) -> object:
     data = {"action": action, "_selected_action": [c.pk for c in campaigns], **extra}
+    if extra.get("post") == "yes":
+        # Confirm what the confirmation page shows: post back its hidden inputs (fingerprints).
+        page = client.post(reverse(CHANGELIST), {**data, "post": ""}).content.decode()
+        data.update(
+            re.findall(r'<input type="hidden" name="(letsads_[^"]+)" value="([^"]+)"', page)
+        )
     return client.post(reverse(CHANGELIST), data, follow=True)
 
 
@@ -204,7 +210,7 @@ def test_send_shows_a_confirmation_with_recipients_segments_and_balance(
     page = response.content.decode()
     assert response.templates[0].name == "admin/django_letsads/confirm_action.html"
     cells = re.findall(r'<td class="num">(.*?)</td>', page)
-    assert cells[:7] == ["Test", "3", "4", "5", "UCS-2", "2", "6"]
+    assert cells[:8] == ["Test", "3", "4", "5", "0", "UCS-2", "2", "6"]
     assert "Account balance: 1000" in page
     assert 'name="csrfmiddlewaretoken"' in page
     campaign.refresh_from_db()

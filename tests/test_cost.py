@@ -177,6 +177,12 @@ def admin_client(client: Client) -> Client:
 
 def send(client: Client, campaigns: list[Campaign], **extra: str) -> str:
     data = {"action": "send_campaigns", "_selected_action": [c.pk for c in campaigns], **extra}
+    if extra.get("post") == "yes":
+        # Post back the confirmation page's hidden inputs (its fingerprints), as the browser does.
+        page = client.post(reverse(CHANGELIST), {**data, "post": ""}).content.decode()
+        data.update(
+            re.findall(r'<input type="hidden" name="(letsads_[^"]+)" value="([^"]+)"', page)
+        )
     return client.post(reverse(CHANGELIST), data, follow=True).content.decode()
 
 

@@ -255,13 +255,15 @@ def test_make_batches_groups_by_text_and_never_repeats_a_recipient_in_a_batch():
 def test_poll_expires_a_message_without_final_status_after_the_schedule(
     letsads_simulator, settings
 ):
-    settings.LETSADS = {**settings.LETSADS, "POLL_SCHEDULE": [0, 0]}
+    settings.LETSADS = {**settings.LETSADS, "POLL_SCHEDULE": [600, 10800]}
     make_outbox_messages(numbers(1))
     SendWorker().run_once()
 
+    poll_now(Message.objects.all())
     PollWorker().run_once()
     message = Message.objects.get()
     assert (message.status, message.poll_count) == (S.QUEUED, 1)
+    poll_now(Message.objects.all())
     PollWorker().run_once()
 
     message.refresh_from_db()
@@ -274,13 +276,16 @@ def test_poll_expires_a_message_without_final_status_after_the_schedule(
 
 
 def test_poll_records_message_not_exist_and_does_not_loop_on_it(letsads_simulator, settings):
-    settings.LETSADS = {**settings.LETSADS, "POLL_SCHEDULE": [0, 0]}
+    settings.LETSADS = {**settings.LETSADS, "POLL_SCHEDULE": [600, 10800]}
     make_outbox_messages(numbers(1))
     SendWorker().run_once()
     Message.objects.update(sms_id=42)  # an id the gateway never issued
 
+    poll_now(Message.objects.all())
     first = PollWorker().run_once()
+    poll_now(Message.objects.all())
     second = PollWorker().run_once()
+    poll_now(Message.objects.all())
     third = PollWorker().run_once()
 
     message = Message.objects.get()

@@ -82,17 +82,19 @@ def test_verbosity_zero_prints_nothing_and_two_prints_every_round():
 @pytest.mark.parametrize("command", ["letsads_send", "letsads_poll"])
 def test_an_idle_loop_prints_at_most_a_few_lines_in_twenty_rounds(letsads_simulator, command):
     out = io.StringIO()
-    call_command(command, "--loop", "--interval", "0", "--max-rounds", "20", stdout=out)
+    call_command(command, "--loop", "--interval", "0.1", "--max-rounds", "20", stdout=out)
     assert out.getvalue().splitlines() == ["idle: nothing to do, waiting for work"]
 
     quiet = io.StringIO()
     call_command(
-        command, "--loop", "--interval", "0", "--max-rounds", "20", "-v", "0", stdout=quiet
+        command, "--loop", "--interval", "0.1", "--max-rounds", "20", "-v", "0", stdout=quiet
     )
     assert quiet.getvalue() == ""
 
     loud = io.StringIO()
-    call_command(command, "--loop", "--interval", "0", "--max-rounds", "20", "-v", "2", stdout=loud)
+    call_command(
+        command, "--loop", "--interval", "0.1", "--max-rounds", "20", "-v", "2", stdout=loud
+    )
     assert len(loud.getvalue().splitlines()) == 20
 
 
@@ -102,7 +104,7 @@ def test_a_loop_that_finds_work_says_what_it_did_then_goes_quiet(letsads_simulat
     make_outbox_messages(numbers(3))
     out = io.StringIO()
 
-    call_command("letsads_send", "--loop", "--interval", "0", "--max-rounds", "20", stdout=out)
+    call_command("letsads_send", "--loop", "--interval", "0.1", "--max-rounds", "20", stdout=out)
 
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
@@ -141,9 +143,9 @@ def test_due_now_refuses_a_loop():
 @pytest.mark.parametrize("command", ["letsads_send", "letsads_poll"])
 def test_idle_rounds_are_logged_at_debug_only(letsads_simulator, command, caplog):
     with caplog.at_level(logging.INFO, logger="django_letsads"):
-        call_command(command, "--loop", "--interval", "0", "--max-rounds", "20", "-v", "0")
+        call_command(command, "--loop", "--interval", "0.1", "--max-rounds", "20", "-v", "0")
     assert [r.getMessage() for r in caplog.records] == []
 
     with caplog.at_level(logging.DEBUG, logger="django_letsads"):
-        call_command(command, "--loop", "--interval", "0", "--max-rounds", "2", "-v", "0")
+        call_command(command, "--loop", "--interval", "0.1", "--max-rounds", "2", "-v", "0")
     assert [r.getMessage() for r in caplog.records] == [f"{command} round: nothing to do"] * 2

@@ -12,13 +12,14 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, pricing
-from django_letsads.admin import display
+from django_letsads import campaigns, optout, pricing
+from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance, forget_balance
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import Confirmation, confirmation_page
@@ -67,7 +68,7 @@ def send_campaigns(
             )
     if not eligible:
         return None
-    counts = campaigns.status_counts(c.pk for c in eligible)
+    counts, stopped = sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
     if _confirmed(request) and send_anyway_missing(request, estimate):
         modeladmin.message_user(
@@ -76,9 +77,31 @@ def send_campaigns(
             messages.ERROR,
         )
     elif _confirmed(request):
+        # One transaction: the rows stay locked from the check to the start, so nothing can
+        # change in between (an edit or an import waits for it).
+        with transaction.atomic():
+            changed = confirming.changed_since_shown(request.POST, eligible)
+            results = [] if changed else [campaigns.start_campaign(c.pk) for c in eligible]
+        if changed:
+            # Start none: what the person confirmed is no longer what would be sent. Show the
+            # confirmation again, with today's figures.
+            modeladmin.message_user(
+                request,
+                _("The campaign changed since you looked: %(names)s. Check it and confirm again.")
+                % {"names": ", ".join(f"“{c.name}”" for c in changed)},
+                messages.ERROR,
+            )
+            eligible = [Campaign.objects.get(pk=c.pk) for c in eligible]
+            counts, stopped = sendable_counts(eligible)
+            estimate = price_estimate(eligible, counts)
+            return confirmation_page(
+                modeladmin,
+                request,
+                eligible,
+                _send_confirmation(eligible, counts, estimate, stopped),
+            )
         started = 0
-        for campaign in eligible:
-            result = campaigns.start_campaign(campaign.pk)
+        for campaign, result in zip(eligible, results, strict=True):
             if result.started:
                 started += 1
             else:
@@ -88,6 +111,7 @@ def send_campaigns(
                     % {"name": campaign.name, "reason": _start_refusal(campaign.pk)},
                     messages.WARNING,
                 )
+        confirming.release([c.pk for c in eligible])
         if started:
             forget_balance()
             modeladmin.message_user(
@@ -102,7 +126,7 @@ def send_campaigns(
             )
         return None
     return confirmation_page(
-        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate)
+        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)
     )
 
 
@@ -113,8 +137,24 @@ def _start_refusal(campaign_id: int) -> str:
     return _("it has no recipients waiting to be sent")
 
 
+def sendable_counts(
+    selected: list[Campaign],
+) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
+    """Message counts per campaign and status, and per campaign the pending messages whose
+    numbers are on the stop list: the worker will skip them, so what is confirmed (recipients,
+    segments, price) leaves them out of ``pending``."""
+    counts = campaigns.status_counts(c.pk for c in selected)
+    stopped = optout.pending_opted_out(c.pk for c in selected)
+    for pk, count in stopped.items():
+        counts[pk][Status.PENDING] -= count
+    return counts, stopped
+
+
 def _send_confirmation(
-    selected: list[Campaign], counts: dict[int, dict[str, int]], estimate: pricing.PriceEstimate
+    selected: list[Campaign],
+    counts: dict[int, dict[str, int]],
+    estimate: pricing.PriceEstimate,
+    stopped: dict[int, int],
 ) -> Confirmation:
     rows = []
     total_recipients = 0
@@ -128,12 +168,15 @@ def _send_confirmation(
                 recipients,
                 campaign.invalid_recipients,
                 campaign.duplicate_recipients,
+                campaign.opted_out_recipients + stopped.get(campaign.pk, 0),
                 price.encoding,
                 price.segments_per_message,
                 price.segments,
             ]
         )
-    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING]]
+    # Campaigns without pending messages at all do not start (all opted out: they do, and end).
+    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)]
+    confirming.hold([c.pk for c in selected])
     warnings = [display.expiry_warning(selected)]
     if empty:
         warnings.insert(
@@ -142,6 +185,14 @@ def _send_confirmation(
             % {"names": ", ".join(empty)},
         )
     return Confirmation(
+        hidden=[
+            (
+                confirming.field_name(c.pk),
+                # All pending messages, as changed_since_shown counts them on the confirm.
+                confirming.send_fingerprint(c, counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)),
+            )
+            for c in selected
+        ],
         title=_("Send campaigns?"),
         action="send_campaigns",
         submit_label=_("Yes, send"),
@@ -158,12 +209,13 @@ def _send_confirmation(
             _("Recipients"),
             _("Invalid numbers left out"),
             _("Duplicate numbers left out"),
+            _("Opted-out numbers left out"),
             _("Encoding"),
             _("Segments per message"),
             _("Total segments"),
         ],
         rows=rows,
-        totals=[_("Total"), "", total_recipients, "", "", "", "", estimate.segments],
+        totals=[_("Total"), "", total_recipients, "", "", "", "", "", estimate.segments],
         balance=account_balance(),
         estimate=estimate,
     )

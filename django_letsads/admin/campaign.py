@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, display, schedule
+from django_letsads.admin import actions, confirming, display, schedule
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
@@ -76,6 +76,7 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
         "state",
         "message_counts",
         "excluded",
+        "opt_outs",
         "pause_reason",
         "created_by",
         "created_at",
@@ -100,6 +101,17 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
 
     def has_send_campaign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_letsads.send_campaign")
+
+    def has_change_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
+        # While someone confirms sending this draft, people who cannot send it may not change
+        # what they are confirming (``admin/confirming.py``).
+        if (
+            obj is not None
+            and confirming.is_held(obj.pk)
+            and not self.has_send_campaign_permission(request)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
 
     # -- deleting ------------------------------------------------------------------------------
 
@@ -214,13 +226,21 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
             "duplicates": campaign.duplicate_recipients,
         }
 
+    @admin.display(description=gettext_lazy("opt-outs"))
+    def opt_outs(self, campaign: Campaign) -> str:
+        """Numbers the imports left out, and people who opted out through this campaign's link."""
+        return _(
+            "%(skipped)d numbers on the stop list left out; %(link)d recipients opted out "
+            "through this campaign's link"
+        ) % {"skipped": campaign.opted_out_recipients, "link": campaign.opt_outs.count()}
+
     def is_editable(self, campaign: Campaign | None) -> bool:
         return campaign is None or campaign.state in STARTABLE
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         main = ["name", "sender", "text", "transliterate", "scheduled_at", "expires_at"]
         pace = ["max_per_minute", "ignore_quiet_hours"]
-        status = ["state", "message_counts", "excluded", "pause_reason"]
+        status = ["state", "message_counts", "excluded", "opt_outs", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": main}),
@@ -280,6 +300,8 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
         summary = _(
             "%(source)s: %(added)s added, %(duplicates)s duplicates, %(rejected)s rejected."
         )
+        if report.opted_out:
+            summary += " " + _("%(opted_out)s on the stop list left out.")
         level = messages.WARNING if report.rejected_count else messages.SUCCESS
         lines = format_html_join(
             "",
@@ -313,6 +335,7 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
                     "added": report.added,
                     "duplicates": report.duplicates,
                     "rejected": report.rejected_count,
+                    "opted_out": report.opted_out,
                 },
                 lines,
                 format_html("<br>{}", tail) if tail else "",

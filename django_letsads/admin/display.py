@@ -131,6 +131,12 @@ _REASONS = {
     "a local number without its area code": gettext_lazy("a local number without its area code"),
     "contains characters other than digits": gettext_lazy("contains characters other than digits"),
     "not UTF-8 text": gettext_lazy("not UTF-8 text"),
+    "line too long": gettext_lazy("line too long"),
+    "an opening quote is never closed": gettext_lazy("an opening quote is never closed"),
+    "cannot be read as CSV": gettext_lazy("cannot be read as CSV"),
+    "the file is UTF-16: save it as CSV UTF-8": gettext_lazy(
+        "the file is UTF-16: save it as CSV UTF-8"
+    ),
 }
 _COUNTRY = re.compile(r"not a valid number for country code \+(\d+)")
 _NATIONAL = re.compile(r"(.*) \(read as a national number of ([A-Z]{2})\)")

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_letsads import senders, text
+from django_letsads import merge, rendering, senders, text
+from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
 from django_letsads.models import Campaign
 from django_letsads.translit import outgoing_text
@@ -116,10 +117,12 @@ class CampaignForm(_ModelForm):
     def clean_text(self) -> str:
         # Browsers submit line breaks as CRLF; the counter (and the phone) count one character.
         value = str(self.cleaned_data.get("text") or "").replace("\r\n", "\n")
+        check_placeholders(value)
         transliterated = bool(self.cleaned_data.get("transliterate"))
-        # The limits apply to what is sent: a Cyrillic text over 402 characters may fit 459 in
-        # Latin letters, and a transliteration can outgrow its original.
-        outgoing = outgoing_text(transliterated, value)
+        # The limits apply to what is sent: the longest rendering (placeholders filled in), then
+        # transliterated if asked for (a Cyrillic text over 402 characters may fit 459 in Latin
+        # letters, and a transliteration can outgrow its original).
+        outgoing = outgoing_text(transliterated, rendering.longest_rendering(value))
         try:
             text.validate_text(outgoing)
         except InvalidTextError as exc:
@@ -142,6 +145,59 @@ class CampaignForm(_ModelForm):
                 % {"letters": senders.MAX_ALPHANUMERIC, "digits": senders.MAX_NUMERIC},
                 code="INVALID_SENDER",
             ) from None
+
+
+def check_placeholders(value: str) -> None:
+    """Form errors for a text that is not a valid template (:mod:`django_letsads.merge`), uses
+    a field that does not exist, or a link that cannot be made."""
+    if not merge.has_placeholders(value):
+        return
+    try:
+        template = merge.parse(value)
+    except merge.TemplateError as exc:
+        raise forms.ValidationError(_template_error(exc), code=exc.code) from None
+    unknown = [name for name in template.fields if name not in rendering.FIELDS]
+    if unknown:
+        raise forms.ValidationError(
+            _(
+                "Unknown field %(fields)s. The fields you can use: %(known)s. "
+                "Write {{ and }} for a brace."
+            )
+            % {
+                "fields": ", ".join("{" + name + "}" for name in unknown),
+                "known": ", ".join("{" + name + "}" for name in rendering.FIELDS),
+            },
+            code="UNKNOWN_FIELD",
+        )
+    if rendering.UNSUBSCRIBE_URL in template.fields and not letsads_settings.UNSUBSCRIBE_BASE_URL:
+        raise forms.ValidationError(
+            _(
+                "The text uses {unsubscribe_url}, but LETSADS['UNSUBSCRIBE_BASE_URL'] is not set "
+                "in the settings: there is no address for the link."
+            ),
+            code="UNSUBSCRIBE_BASE_URL_MISSING",
+        )
+
+
+def _template_error(exc: merge.TemplateError) -> str:
+    position = exc.position + 1
+    if exc.code == "UNCLOSED_BRACE":
+        return _("The “{” at position %(position)d is never closed. Write {{ for a brace.") % {
+            "position": position
+        }
+    if exc.code == "UNOPENED_BRACE":
+        return _("The “}” at position %(position)d closes nothing. Write }} for a brace.") % {
+            "position": position
+        }
+    if exc.code == "NO_FIELD_NAME":
+        return _("%(placeholder)s at position %(position)d has no field name.") % {
+            "placeholder": exc.placeholder,
+            "position": position,
+        }
+    return _(
+        "The field name in %(placeholder)s at position %(position)d may contain only letters, "
+        "digits and “_”: no spaces, dots or other signs."
+    ) % {"placeholder": exc.placeholder, "position": position}
 
 
 def _text_error(exc: InvalidTextError, value: str) -> str:

@@ -22,7 +22,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from django_letsads import campaigns, scheduling
 from django_letsads.admin import display
-from django_letsads.admin.actions import _confirmed, _require_permission, _send_confirmation
+from django_letsads.admin.actions import (
+    _confirmed,
+    _require_permission,
+    _send_confirmation,
+    sendable_counts,
+)
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import confirmation_page
 from django_letsads.conf import letsads_settings
@@ -69,7 +74,7 @@ def schedule_campaigns(
     if not eligible:
         return None
     form = ScheduleForm(request.POST if _confirmed(request) else None)
-    counts = campaigns.status_counts(c.pk for c in eligible)
+    counts, stopped = sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
     if form.is_bound and send_anyway_missing(request, estimate):
         modeladmin.message_user(
@@ -80,7 +85,7 @@ def schedule_campaigns(
     elif form.is_bound and form.is_valid():
         _schedule(modeladmin, request, eligible, form.cleaned_data["scheduled_at"])
         return None
-    confirmation = _send_confirmation(eligible, counts, estimate)
+    confirmation = _send_confirmation(eligible, counts, estimate, stopped)
     confirmation = dataclasses.replace(
         confirmation,
         title=_("Schedule campaigns?"),

@@ -38,6 +38,8 @@ class Confirmation:
     #: The cost estimate and its over-balance tick (``price_estimate.html``).
     estimate: PriceEstimate | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: (name, value) of hidden inputs the confirming POST carries back (e.g. fingerprints).
+    hidden: Sequence[tuple[str, str]] = ()
 
 
 def confirmation_page(

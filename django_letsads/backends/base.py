@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CANCELLED = "CANCELLED"
+#: Results of recipients left out by ``respect_opt_out`` (as ``optout.OPTED_OUT``).
+OPTED_OUT = "OPTED_OUT"
 NO_OUTCOME = "NO_OUTCOME"
 
 
@@ -120,7 +122,16 @@ class BaseSmsBackend:
             failure = Outcome(Status.FAILED, error_code=exc.code, reason=exc.message)
             delivery = BatchResult(dict.fromkeys((i.number for i in checked if i.valid), failure))
             return self._finish(message, _results(checked, delivery), exc)
+        stopped = _opted_out(message, prepared)
+        if stopped:
+            prepared = replace(
+                prepared, recipients=tuple(n for n in prepared.recipients if n not in stopped)
+            )
         delivery = self.deliver(prepared) if prepared.recipients else BatchResult()
+        for number in stopped:
+            delivery.outcomes[number] = Outcome(
+                Status.CANCELLED, error_code=OPTED_OUT, reason="the number is on the stop list"
+            )
         return self._finish(message, _results(checked, delivery), delivery.error)
 
     def prepare(self, message: SmsMessage, checked: Sequence[NormalizedNumber]) -> PreparedMessage:
@@ -175,6 +186,15 @@ def _result(item: NormalizedNumber, outcome: Outcome) -> SmsResult:
         duplicate=item.duplicate,
         reason=outcome.reason,
     )
+
+
+def _opted_out(message: SmsMessage, prepared: PreparedMessage) -> set[str]:
+    """The recipients on the stop list, when the message asks for it (a database query)."""
+    if not getattr(message, "respect_opt_out", False) or not prepared.recipients:
+        return set()
+    from django_letsads.optout import opted_out_among
+
+    return opted_out_among(prepared.recipients)
 
 
 def accept_all(prepared: PreparedMessage, status: Status) -> BatchResult:

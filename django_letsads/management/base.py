@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_letsads import arguments
 from django_letsads.worker import RoundReport, run_loop
 from django_letsads.worker.statelog import StateLog
 
@@ -16,12 +18,20 @@ class WorkerCommand(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", action="store_true", help="Keep running; stop on SIGTERM.")
-        parser.add_argument("--limit", type=int, default=None, help="At most N messages a round.")
         parser.add_argument(
-            "--concurrency", type=int, default=None, help="Requests at once (default: setting)."
+            "--limit", type=arguments.LIMIT, default=None, help="At most N messages a round."
         )
         parser.add_argument(
-            "--interval", type=float, default=5.0, help="Seconds between idle rounds with --loop."
+            "--concurrency",
+            type=arguments.CONCURRENCY,
+            default=None,
+            help="Requests at once, 1 to 256 (default: setting).",
+        )
+        parser.add_argument(
+            "--interval",
+            type=arguments.INTERVAL,
+            default=5.0,
+            help="Seconds between idle rounds with --loop (0.1 to 86400).",
         )
         parser.add_argument(
             "--max-rounds",
@@ -34,13 +44,20 @@ class WorkerCommand(BaseCommand):
         raise NotImplementedError(f"{type(self).__name__} must implement make_worker()")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["limit"] is not None and options["limit"] < 1:
-            raise CommandError("--limit must be a positive number.")
-        if options["concurrency"] is not None and options["concurrency"] < 1:
-            raise CommandError("--concurrency must be a positive number.")
         if options["max_rounds"] is not None and options["max_rounds"] < 1:
             raise CommandError("--max-rounds must be a positive number.")
         self.verbosity = int(options.get("verbosity", 1))
+        # Again here: ``call_command(..., limit=0)`` passes values that argparse never saw.
+        for name, parse in (
+            ("limit", arguments.LIMIT),
+            ("concurrency", arguments.CONCURRENCY),
+            ("interval", arguments.INTERVAL),
+        ):
+            if options[name] is not None:
+                try:
+                    parse(str(options[name]))
+                except argparse.ArgumentTypeError as exc:
+                    raise CommandError(f"--{name}: {exc}.") from None
         worker = self.make_worker(options)
         if worker is None:
             return

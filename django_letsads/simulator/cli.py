@@ -12,6 +12,7 @@ from decimal import Decimal
 from types import FrameType
 from typing import Any
 
+from django_letsads import arguments
 from django_letsads.simulator.core import Simulator
 from django_letsads.simulator.faults import FAULT_KINDS, REQUEST_KINDS
 
@@ -30,7 +31,9 @@ def _kinds(value: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser, *, login: str = "", password: str = "") -> None:
     """Options of the simulator; ``login``/``password`` are the defaults of its one account."""
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument(
+        "--port", type=arguments.PORT, default=DEFAULT_PORT, help="0 picks a free port"
+    )
     parser.add_argument("--login", default=login or os.environ.get("LETSADS_LOGIN", "380501234567"))
     parser.add_argument(
         "--password",
@@ -42,10 +45,19 @@ def add_arguments(parser: argparse.ArgumentParser, *, login: str = "", password:
     )
     parser.add_argument("--balance", type=Decimal, default=Decimal("1000"))
     parser.add_argument("--price", type=Decimal, default=Decimal("0.50"), help="per segment")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
-    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
+    parser.add_argument(
+        "--latency", type=arguments.number(0, 3600), default=0.0, help="seconds per request"
+    )
+    parser.add_argument(
+        "--speed",
+        type=arguments.number(0.001, 10**6),
+        default=1.0,
+        help="simulated seconds per second",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests, 0 to 1")
+    parser.add_argument(
+        "--fault-rate", type=arguments.number(0, 1), default=0.0, help="share of requests, 0 to 1"
+    )
     parser.add_argument(
         "--faults",
         type=_kinds,

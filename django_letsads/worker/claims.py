@@ -19,9 +19,10 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from django_letsads import scheduling
+from django_letsads import optout, rendering, scheduling
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.dispatch import BatchResult
+from django_letsads.merge import has_placeholders
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
@@ -67,59 +68,88 @@ def claim(
     ``after`` (source → last id claimed from it) lets a round continue where its previous claim
     ended instead of walking again over the index entries of rows it already claimed, which
     would make each claim of a million-row campaign slower than the last.
+
+    Campaign messages to numbers on the stop list are cancelled instead of claimed
+    (:func:`~django_letsads.optout.cancel_opted_out`), and campaign texts with placeholders are
+    rendered per message (:func:`~django_letsads.rendering.render_claimed`), in the same
+    transaction.
     """
     now = now or timezone.now()
     after = after or {}
     with transaction.atomic():
         # Quiet hours, expiry and paces decide which campaigns may give messages now.
         window = scheduling.claimable_campaigns(now)
-        sources: list[int | None] = [None, *window.campaign_ids]
-        per_source: list[list[int]] = []
-        for campaign_id in sources:
-            qs = Message.objects.filter(status=Status.PENDING)
-            if campaign_id is None:
-                qs = qs.filter(campaign__isnull=True)
-                size = limit
-            else:
-                qs = qs.filter(campaign_id=campaign_id)
-                size = window.limit(campaign_id, limit)
-            if campaign_id in after:
-                qs = qs.filter(id__gt=after[campaign_id])
-            qs = qs.order_by("id")
-            if _skip_locked():
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            per_source.append(list(qs.values_list("id", flat=True)[:size]))
-        ids = list(heapq.merge(*per_source))[:limit]
-        if not ids:
-            return []
-        if pgsql.applies():
-            rows = pgsql.claim_rows(ids, token, now)
+        while True:
+            ids = _sendable_ids(limit, after, window)
+            if not ids:
+                return []
+            # Numbers on the stop list are cancelled here, before the claim; should a whole
+            # claim be opted out, look further rather than report nothing left to send.
+            ids = optout.cancel_opted_out(ids, now)
+            if not ids:
+                continue
+            claimed, transliterated = _claim_ids(ids, token, now)
+            window.record(Counter(m.campaign_id for m in claimed))
+            claimed = rendering.render_claimed(claimed, token, now, transliterated)
+            if claimed:
+                return claimed
+
+
+def _sendable_ids(
+    limit: int, after: dict[int | None, int], window: scheduling.ClaimWindow
+) -> list[int]:
+    sources: list[int | None] = [None, *window.campaign_ids]
+    per_source: list[list[int]] = []
+    for campaign_id in sources:
+        qs = Message.objects.filter(status=Status.PENDING)
+        if campaign_id is None:
+            qs = qs.filter(campaign__isnull=True)
+            size = limit
         else:
-            Message.objects.filter(id__in=ids, status=Status.PENDING).update(
-                status=Status.SENDING, claimed_at=now, claim_token=token
-            )
-            # Select by these ids *and* the token: a round claims several times under one
-            # token, and rows of its earlier claims still in flight must not be handed out again.
-            rows = list(
-                Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
-                .order_by("id")
-                .values_list("id", "recipient", "campaign_id", "sender", "text")
-            )
-            record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
-        window.record(Counter(row[2] for row in rows))
-        campaigns = {
-            pk: (sender, outgoing_text(translit, text))
-            for pk, sender, text, translit in Campaign.objects.filter(
-                pk__in={row[2] for row in rows if row[2] is not None}
-            ).values_list("id", "sender", "text", "transliterate")
-        }
-        notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
+            qs = qs.filter(campaign_id=campaign_id)
+            size = window.limit(campaign_id, limit)
+        if campaign_id in after:
+            qs = qs.filter(id__gt=after[campaign_id])
+        qs = qs.order_by("id")
+        if _skip_locked():
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        per_source.append(list(qs.values_list("id", flat=True)[:size]))
+    return list(heapq.merge(*per_source))[:limit]
+
+
+def _claim_ids(ids: list[int], token: str, now: datetime) -> tuple[list[Claimed], set[int]]:
+    if pgsql.applies():
+        rows = pgsql.claim_rows(ids, token, now)
+    else:
+        Message.objects.filter(id__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING, claimed_at=now, claim_token=token
+        )
+        # Select by these ids *and* the token: a round claims several times under one
+        # token, and rows of its earlier claims still in flight must not be handed out again.
+        rows = list(
+            Message.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
+            .order_by("id")
+            .values_list("id", "recipient", "campaign_id", "sender", "text")
+        )
+        record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
+    campaigns: dict[int, tuple[str, str]] = {}
+    #: Campaigns whose texts are rendered per message, then transliterated (last, as sent).
+    transliterated: set[int] = set()
+    for pk, sender, text, translit in Campaign.objects.filter(
+        pk__in={row[2] for row in rows if row[2] is not None}
+    ).values_list("id", "sender", "text", "transliterate"):
+        if translit and has_placeholders(text):
+            transliterated.add(pk)
+        else:
+            text = outgoing_text(translit, text)
+        campaigns[pk] = (sender, text)
+    notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
     claimed = []
     for pk, recipient, campaign_id, sender, text in rows:
         if campaign_id is not None:
             sender, text = campaigns[campaign_id]
         claimed.append(Claimed(pk, recipient, campaign_id, sender, text))
-    return claimed
+    return claimed, transliterated
 
 
 @dataclass

@@ -23,6 +23,7 @@ from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import AccountError, LetsAdsError, MessageNotExistError
 from django_letsads.models import Message, StatusEvent
+from django_letsads.settings_rules import require_valid_settings
 from django_letsads.status import FINAL_STATUSES, GATEWAY_STATUS_MAP, POLLABLE_STATUSES, Status
 from django_letsads.transitions import notify
 from django_letsads.worker import pgsql
@@ -235,7 +236,9 @@ class PollWorker(BaseWorker):
 
     def run_once(self) -> RoundReport:
         report = RoundReport()
-        letsads_settings.POLL_SCHEDULE  # noqa: B018 - a bad schedule fails before any claim
+        # Before any claim: a bad setting found only when an answer is written would leave
+        # messages the gateway accepted without their ids (then ``unknown``).
+        require_valid_settings()
         retry_on_db_error(pgsql.refresh_stale_statistics)
         with (
             self.round_client() as client,

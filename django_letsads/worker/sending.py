@@ -21,10 +21,12 @@ from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.dispatch import BatchResult, send_batch
 from django_letsads.exceptions import AccountError, GatewayUnreachableError
+from django_letsads.settings_rules import require_valid_settings
 from django_letsads.worker import claims, pgsql
 from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.claims import Applied, Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
+from django_letsads.worker.isolation import write_answers
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
 from django_letsads.worker.writer import Writer, result_writer
@@ -65,9 +67,9 @@ class SendWorker(BaseWorker):
 
     def run_once(self) -> RoundReport:
         report = RoundReport()
-        # Read now, before any claim: a bad schedule found only when the answer is written
-        # would leave messages the gateway accepted without their ids (then ``unknown``).
-        letsads_settings.POLL_SCHEDULE  # noqa: B018 - raises LetsAdsConfigurationError if bad
+        # Before any claim: a bad setting found only when an answer is written would leave
+        # messages the gateway accepted without their ids (then ``unknown``).
+        require_valid_settings()
         recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
         retry_on_db_error(pgsql.refresh_stale_statistics)
         report.add(expired_claims=recovered)
@@ -250,7 +252,7 @@ class _Round:
 def _write_results(token: str, items: list[Finished]) -> Applied:
     """Write finished batches (on the writer's thread), then pause the campaigns of any whose
     request an account-level error refused, with the reason shown in the admin."""
-    applied = retry_on_db_error(claims.apply_results, token, items)
+    applied = write_answers(token, items)
     for messages, result, _ in items:
         if isinstance(result.error, AccountError):
             retry_on_db_error(

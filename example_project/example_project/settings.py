@@ -93,6 +93,10 @@ LETSADS = {
     "TIMEOUT": env.float("LETSADS_TIMEOUT", default=15),
     # Seconds after sending; the demo shortens it because its simulator runs 60 times faster.
     "POLL_SCHEDULE": env.list("LETSADS_POLL_SCHEDULE", cast=int, default=[600, 10800, 86400]),
+    # Where urls.py includes django_letsads.urls: the {unsubscribe_url} link of campaign texts.
+    "UNSUBSCRIBE_BASE_URL": env.str(
+        "LETSADS_UNSUBSCRIBE_BASE_URL", default="http://127.0.0.1:8000/sms/"
+    ),
 }
 
 LOGGING = {

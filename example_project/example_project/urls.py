@@ -5,5 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("sms/", include("django_letsads.urls")),
     path("", include("otp.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import urllib.request
 from collections import Counter
@@ -141,11 +142,19 @@ def staff(name: str, *, can_send: bool) -> User:
     return user
 
 
-def post_action(client: Client, action: str, campaign: Campaign, *, confirmed: bool):
-    data = {"action": action, "_selected_action": [campaign.pk], "index": 0}
+def post_action(client: Client, action: str, campaign: Campaign, *, confirmed: bool, **headers):
+    data: dict[str, object] = {"action": action, "_selected_action": [campaign.pk], "index": 0}
     if confirmed:
+        # What the confirmation page posts back besides ``post=yes`` (Send's fingerprint), for
+        # those who may see that page.
+        page = client.post(reverse("admin:django_letsads_campaign_changelist"), data, **headers)
+        data.update(hidden_inputs(page.content.decode()))
         data["post"] = "yes"
-    return client.post(reverse("admin:django_letsads_campaign_changelist"), data)
+    return client.post(reverse("admin:django_letsads_campaign_changelist"), data, **headers)
+
+
+def hidden_inputs(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(letsads_[^"]+)" value="([^"]+)"', page))
 
 
 @pytest.mark.letsads_simulator(balance=Decimal("100"))
@@ -202,10 +211,7 @@ def test_admin_actions_enforce_csrf(letsads_simulator, action):
     # With the token from the page, the same POST goes through.
     client.get(reverse("admin:django_letsads_campaign_changelist"))
     token = client.cookies["csrftoken"].value
-    data = {"action": action, "_selected_action": [campaign.pk], "index": 0, "post": "yes"}
-    response = client.post(
-        reverse("admin:django_letsads_campaign_changelist"), data, HTTP_X_CSRFTOKEN=token
-    )
+    response = post_action(client, action, campaign, confirmed=True, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 302
     assert snapshot(campaign) != before
 

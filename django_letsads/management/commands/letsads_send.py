@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from django_letsads import arguments
 from django_letsads.campaigns import resend_unknown
 from django_letsads.conf import letsads_settings
 from django_letsads.management.base import WorkerCommand
@@ -28,7 +29,10 @@ class Command(WorkerCommand):
             help="Put messages in state 'unknown' back to pending (they may be delivered twice).",
         )
         parser.add_argument(
-            "--campaign", type=int, default=None, help="With --resend-unknown: only this campaign."
+            "--campaign",
+            type=arguments.OBJECT_ID,
+            default=None,
+            help="With --resend-unknown: only this campaign.",
         )
         parser.add_argument(
             "--i-accept-duplicates",
