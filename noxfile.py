@@ -44,7 +44,7 @@ _add_pyenv_to_path()
 @nox.parametrize(("python", "django"), MATRIX, ids=[f"{p}-django{d}" for p, d in MATRIX])
 def tests(session: nox.Session, django: str) -> None:
     """The test suite (without the browser and reliability suites) on one Python and Django."""
-    session.install("-e", ".[test,example]", DJANGO_SPEC[django])
+    session.install("-e", ".[testsuite]", DJANGO_SPEC[django])
     session.run("python", "-m", "django", "--version")
     session.run(
         "pytest",
@@ -79,14 +79,14 @@ def package(session: nox.Session) -> None:
 @nox.session(python="3.12")
 def readme(session: nox.Session) -> None:
     """Only the README's examples and tables."""
-    session.install("-e", ".[test,example]", "docutils")
+    session.install("-e", ".[testsuite]")
     session.run("pytest", "-q", "tests/test_readme.py", *session.posargs)
 
 
 @nox.session(python="3.12")
 def benchmarks(session: nox.Session) -> None:
     """The benchmark suite in its quick mode (``-- --full`` for the real sizes)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[testsuite]")
     session.run("python", "-m", "benchmarks", *(session.posargs or ["--quick"]))
 
 

@@ -2,8 +2,8 @@
 
 Settings are read when the checks run, never at import. Ids:
 
-* ``django_letsads.E001`` - the LetsAds backend (or the outbox, whose worker uses it) has no
-  ``LOGIN`` or ``PASSWORD``.
+* ``django_letsads.E001`` - under ``check --deploy`` only: the LetsAds backend (or the outbox,
+  whose worker uses it) has no ``LOGIN`` or ``PASSWORD``.
 * ``django_letsads.E002`` - ``SMS_BACKEND`` cannot be imported or is not an SMS backend.
 * ``django_letsads.E003`` - ``LETSADS["SENDER"]`` can never be accepted by the gateway.
 * ``django_letsads.E004`` - ``LETSADS["POLL_SCHEDULE"]`` is not a list of increasing positive
@@ -22,6 +22,9 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
 * ``django_letsads.W002`` - ``BATCH_SIZE`` is outside 1 to 50 and is clamped.
 * ``django_letsads.W003`` - a text limit is above what the gateway accepts.
+* ``django_letsads.W020`` - what E001 reports, as a warning in ordinary checks, so that
+  ``migrate``, tests and the simulator run without the account.
+* ``django_letsads.W021`` - ``USE_TASKS`` with a task backend that runs tasks immediately.
 * ``django_letsads.E040`` - ``UNSUBSCRIBE_BASE_URL`` is set but not an http(s) URL with a host.
 * ``django_letsads.W040`` - a campaign that can still send uses ``{unsubscribe_url}`` while
   ``UNSUBSCRIBE_BASE_URL`` is not set (its sending would pause). Needs the database: runs with
@@ -92,22 +95,70 @@ def check_backend(
                 id="django_letsads.E002",
             )
         ]
-    if getattr(backend, "needs_credentials", False):
-        missing = [key for key in ("LOGIN", "PASSWORD") if not _letsads(key)]
-        if missing:
-            return [
-                Error(
-                    f"LETSADS[{missing[0]!r}] is not set, but SMS_BACKEND {path!r} sends through "
-                    "the LetsAds gateway."
-                    if len(missing) == 1
-                    else f"LETSADS['LOGIN'] and LETSADS['PASSWORD'] are not set, but SMS_BACKEND "
-                    f"{path!r} sends through the LetsAds gateway.",
-                    hint="Set them, e.g. from the LETSADS_LOGIN and LETSADS_PASSWORD environment "
-                    "variables; the login is the account's phone number in international digits.",
-                    id="django_letsads.E001",
-                )
-            ]
     return []
+
+
+def _missing_credentials() -> tuple[str, list[str]]:
+    """The backend's path and the credential keys it needs but lacks (none if it needs none)."""
+    from django_letsads.conf import letsads_settings
+
+    path = letsads_settings.BACKEND
+    try:
+        backend = import_string(path)
+    except ImportError:
+        return path, []  # E002 says so
+    if not getattr(backend, "needs_credentials", False):
+        return path, []
+    return path, [key for key in ("LOGIN", "PASSWORD") if not _letsads(key)]
+
+
+def _credentials_text(path: str, missing: list[str]) -> str:
+    if len(missing) == 1:
+        return (
+            f"LETSADS[{missing[0]!r}] is not set, but SMS_BACKEND {path!r} sends through the "
+            "LetsAds gateway."
+        )
+    return (
+        f"LETSADS['LOGIN'] and LETSADS['PASSWORD'] are not set, but SMS_BACKEND {path!r} sends "
+        "through the LetsAds gateway."
+    )
+
+
+_CREDENTIALS_HINT = (
+    "Set them, e.g. from the LETSADS_LOGIN and LETSADS_PASSWORD environment variables; the login "
+    "is the account's phone number in international digits."
+)
+
+
+@register(Tags.compatibility)
+def check_credentials(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    # Only a warning: the credentials are needed to talk to the gateway, not to migrate, run
+    # tests or start the simulator. Sending without them still raises LetsAdsConfigurationError,
+    # and ``check --deploy`` (check_credentials_deploy) makes it an error.
+    path, missing = _missing_credentials()
+    if not missing:
+        return []
+    return [
+        Warning(
+            _credentials_text(path, missing) + " Sending will fail until they are set.",
+            hint=_CREDENTIALS_HINT,
+            id="django_letsads.W020",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_credentials_deploy(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    path, missing = _missing_credentials()
+    if not missing:
+        return []
+    return [
+        Error(_credentials_text(path, missing), hint=_CREDENTIALS_HINT, id="django_letsads.E001")
+    ]
 
 
 @register(Tags.compatibility)
@@ -354,5 +405,31 @@ def check_worker_stale_after(
             hint="Seconds after which a worker that has not been seen counts as stopped; keep "
             "it above the longest wait between rounds (the default 600 is twice the back-off).",
             id="django_letsads.E060",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_tasks_backend(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if not _letsads("USE_TASKS"):
+        return []
+    from django_letsads.tasks import immediate_backend
+
+    try:
+        alias = immediate_backend()
+    except Exception:  # an unknown task backend: E090 (and Django's own task checks) report it
+        return []
+    if alias is None:
+        return []
+    return [
+        Warning(
+            f"LETSADS['USE_TASKS'] is on, but the task backend {alias!r} runs tasks immediately, "
+            "inside the request that enqueues them: a whole send round would run in the admin's "
+            "request. Send and poll rounds are therefore not enqueued.",
+            hint="Configure a task backend with a worker in TASKS (e.g. a database backend), or "
+            "set LETSADS['USE_TASKS'] = False and run letsads_send --loop and letsads_poll --loop.",
+            id="django_letsads.W021",
         )
     ]

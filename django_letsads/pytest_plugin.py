@@ -13,6 +13,15 @@ heavy is imported inside the fixtures.
 
     Account options (``login``, ``password``, ``balance``, ``senders``, ``api_enabled``,
     ``moderated``, ``price``, ``currency``) go to ``add_account``; the rest to ``Simulator``.
+
+``sms_outbox``
+    ``django_letsads.outbox``, the messages the locmem backend "sent" in this test.
+
+Every test (autouse, under pytest-django) sends through the locmem backend and starts with an
+empty outbox, as Django's test runner does for e-mail, so a project whose settings name the
+``letsads`` backend never reaches a gateway from its tests. A test sets ``settings.SMS_BACKEND``
+to use another backend; ``@pytest.mark.letsads_keep_backend`` (on a test, a module's
+``pytestmark`` or a class) keeps the backend of the settings.
 """
 
 from __future__ import annotations
@@ -38,6 +47,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "letsads_simulator(**options): options of the letsads_simulator fixture's simulator "
         "and account",
+    )
+    config.addinivalue_line(
+        "markers",
+        "letsads_keep_backend: keep the SMS_BACKEND of the settings instead of the locmem backend",
     )
 
 
@@ -90,22 +103,34 @@ def letsads_simulator(request: pytest.FixtureRequest) -> Iterator[Simulator]:
 
 
 @pytest.fixture(autouse=True)
-def _letsads_clear_outbox() -> None:
-    """Empty ``django_letsads.outbox`` before every test, as Django empties ``mail.outbox``."""
+def _letsads_test_backend(request: pytest.FixtureRequest) -> None:
+    """Empty ``django_letsads.outbox`` before every test and, under pytest-django, send through
+    the locmem backend, as Django's test runner does for e-mail."""
     import django_letsads
 
     django_letsads.outbox.clear()
+    if not _uses_pytest_django(request) or request.node.get_closest_marker("letsads_keep_backend"):
+        return
+    from django_letsads.backends.locmem import TEST_BACKEND, LetsAdsTestMixin
+
+    if isinstance(request.instance, LetsAdsTestMixin):
+        return  # the mixin switches, and lets the class's own override_settings win
+    if "SMS_BACKEND" in (getattr(request.cls, "_overridden_settings", None) or {}):
+        return  # a Django test class that chose its backend with @override_settings
+    request.getfixturevalue("settings").SMS_BACKEND = TEST_BACKEND
 
 
 @pytest.fixture
 def sms_outbox(request: pytest.FixtureRequest) -> list[Any]:
     """``django_letsads.outbox``: the ``SmsMessage`` objects the locmem backend "sent" in this test.
 
-    Under pytest-django, ``SMS_BACKEND`` is the locmem backend for the test's duration.
+    Under pytest-django, ``SMS_BACKEND`` is the locmem backend for the test's duration, even
+    with ``letsads_keep_backend``: asking for the outbox asks for the backend that fills it.
     """
     import django_letsads
 
     if _uses_pytest_django(request):
-        settings = request.getfixturevalue("settings")
-        settings.SMS_BACKEND = "django_letsads.backends.locmem.SmsBackend"
+        from django_letsads.backends.locmem import TEST_BACKEND
+
+        request.getfixturevalue("settings").SMS_BACKEND = TEST_BACKEND
     return django_letsads.outbox

@@ -17,8 +17,11 @@ never sends anything twice. A round renews its chain's lease while it runs; a ta
 mid-round stops renewing it, and when it runs out the chain's watchdog task starts a new chain.
 
 Chains need a backend that can defer tasks (e.g. the database backend of ``django-tasks-db``).
-On one that cannot (Django's ``ImmediateBackend``), each trigger enqueues a single round
-(:func:`send_round` / :func:`poll_round`), as before; schedule those yourself.
+On a queue that cannot, each trigger enqueues a single round (:func:`send_round` /
+:func:`poll_round`), as before; schedule those yourself. A backend that runs tasks immediately
+(Django 6's default ``ImmediateBackend``) would run a whole send round inside the web request
+that started the campaign, and in a test it would reach the gateway: nothing is enqueued onto
+it, a warning is logged, and the system check ``django_letsads.W021`` says so at start-up.
 """
 
 from __future__ import annotations
@@ -55,6 +58,15 @@ def _tasks_module() -> Any | None:
         except ImportError:
             return None
     return django_tasks
+
+
+#: Task backends that run a task in the process (and request) that enqueues it.
+IMMEDIATE_BACKENDS = frozenset(
+    {
+        "django.tasks.backends.immediate.ImmediateBackend",
+        "django_tasks.backends.immediate.ImmediateBackend",
+    }
+)
 
 
 def _task(func: Any) -> Any:
@@ -129,6 +141,15 @@ def ensure_chain(kind: str) -> bool:
     """
     backend = _backend()
     if backend is None:
+        return False
+    if _runs_immediately(backend):
+        logger.warning(
+            "LETSADS['USE_TASKS'] is on, but the task backend %r runs tasks immediately, inside "
+            "this request; no %s round was enqueued: `manage.py letsads_%s --loop` does it.",
+            letsads_settings.TASKS_BACKEND,
+            kind,
+            kind,
+        )
         return False
     if not backend.supports_defer:
         _enqueue(_ROUNDS[kind])
@@ -250,6 +271,16 @@ def _backend() -> Any | None:
     if module is None:
         return None
     return module.task_backends[letsads_settings.TASKS_BACKEND]
+
+
+def _runs_immediately(backend: Any) -> bool:
+    return f"{type(backend).__module__}.{type(backend).__qualname__}" in IMMEDIATE_BACKENDS
+
+
+def immediate_backend() -> str | None:
+    """The alias of the configured task backend when it runs tasks immediately, else None."""
+    backend = _backend()
+    return letsads_settings.TASKS_BACKEND if backend and _runs_immediately(backend) else None
 
 
 def _enqueue(task: Any, *args: Any, run_after: datetime | None = None) -> None:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.core import checks
 from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
+
+from django_letsads import send_sms
+from django_letsads.exceptions import LetsAdsConfigurationError
 
 BASE = {
     "LOGIN": "380501234567",
@@ -15,13 +21,14 @@ BASE = {
 LETSADS = "django_letsads.backends.letsads.SmsBackend"
 
 
-def ids():
-    return sorted(m.id for m in run_checks() if m.id and m.id.startswith("django_letsads."))
+def ids(*, deploy=False):
+    messages = run_checks(include_deployment_checks=deploy)
+    return sorted(m.id for m in messages if m.id and m.id.startswith("django_letsads."))
 
 
-def check_ids(backend=LETSADS, **letsads):
+def check_ids(backend=LETSADS, *, deploy=False, **letsads):
     with override_settings(SMS_BACKEND=backend, LETSADS={**BASE, **letsads}):
-        return ids()
+        return ids(deploy=deploy)
 
 
 def test_a_complete_configuration_passes():
@@ -29,18 +36,55 @@ def test_a_complete_configuration_passes():
 
 
 @pytest.mark.parametrize("missing", ["LOGIN", "PASSWORD"])
-def test_missing_credentials_for_the_letsads_backend(missing):
-    assert check_ids(**{missing: ""}) == ["django_letsads.E001"]
+def test_missing_credentials_are_only_a_warning_in_ordinary_checks(missing):
+    with override_settings(SMS_BACKEND=LETSADS, LETSADS={**BASE, missing: ""}):
+        (message,) = [m for m in run_checks() if m.id == "django_letsads.W020"]
+    assert message.level == checks.WARNING
+    assert not message.is_serious()  # migrate, test and runserver go on
+    assert missing in message.msg
+
+
+@pytest.mark.parametrize("missing", ["LOGIN", "PASSWORD"])
+def test_missing_credentials_are_an_error_under_check_deploy(missing):
+    assert check_ids(deploy=True, **{missing: ""}) == [
+        "django_letsads.E001",
+        "django_letsads.W020",
+    ]
+    with override_settings(SMS_BACKEND=LETSADS, LETSADS={**BASE, missing: ""}):
+        deploy = run_checks(include_deployment_checks=True)
+    assert [m.level for m in deploy if m.id == "django_letsads.E001"] == [checks.ERROR]
 
 
 def test_missing_credentials_for_the_outbox_backend():
-    assert check_ids("django_letsads.backends.outbox.SmsBackend", LOGIN="") == [
-        "django_letsads.E001"
+    outbox = "django_letsads.backends.outbox.SmsBackend"
+    assert check_ids(outbox, LOGIN="") == ["django_letsads.W020"]
+    assert check_ids(outbox, LOGIN="", deploy=True) == [
+        "django_letsads.E001",
+        "django_letsads.W020",
     ]
 
 
 def test_test_backends_need_no_credentials():
-    assert check_ids("django_letsads.backends.locmem.SmsBackend", LOGIN="", PASSWORD="") == []
+    locmem = "django_letsads.backends.locmem.SmsBackend"
+    assert check_ids(locmem, LOGIN="", PASSWORD="") == []
+    assert check_ids(locmem, LOGIN="", PASSWORD="", deploy=True) == []
+
+
+def test_check_passes_and_check_deploy_fails_without_the_password(capsys):
+    # A credential needed only to talk to the gateway must not stop manage.py.
+    with override_settings(SMS_BACKEND=LETSADS, LETSADS={**BASE, "PASSWORD": ""}):
+        call_command("check")
+        with pytest.raises(SystemCheckError, match=r"django_letsads\.E001"):
+            call_command("check", "--deploy")
+    assert "django_letsads.W020" in capsys.readouterr().err
+
+
+def test_sending_without_the_password_still_raises_a_configuration_error():
+    with (
+        override_settings(SMS_BACKEND=LETSADS, LETSADS={**BASE, "PASSWORD": ""}),
+        pytest.raises(LetsAdsConfigurationError, match="PASSWORD"),
+    ):
+        send_sms("Hello", ["+380501234567"])
 
 
 @pytest.mark.parametrize(
@@ -100,3 +144,24 @@ def test_worker_stale_after_must_be_positive_whole_seconds(value):
 
 def test_worker_stale_after_default_passes():
     assert "django_letsads.E060" not in check_ids(WORKER_STALE_AFTER=600)
+
+
+def task_backends(module):
+    return (
+        {"default": {"BACKEND": f"{module}.backends.immediate.ImmediateBackend"}},
+        {"default": {"BACKEND": f"{module}.backends.dummy.DummyBackend"}},
+    )
+
+
+def test_use_tasks_with_the_immediate_backend_warns():
+    from django_letsads.tasks import _tasks_module
+
+    module = _tasks_module()
+    if module is None:
+        pytest.skip("needs django.tasks (Django 6) or the django-tasks backport")
+    immediate, dummy = task_backends(module.__name__)
+    with override_settings(TASKS=immediate):
+        assert check_ids(USE_TASKS=True) == ["django_letsads.W021"]
+        assert check_ids(USE_TASKS=False) == []
+    with override_settings(TASKS=dummy):
+        assert check_ids(USE_TASKS=True) == []

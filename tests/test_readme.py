@@ -5,8 +5,13 @@ before it (``.. readme-test: <kind>``), by default ``run``:
 
 ``run``       executed in this process, with a database, the ``letsads_simulator`` fixture and
               ``SMS_BACKEND`` set to the LetsAds backend, so results are the gateway's own.
-``settings``  a settings snippet: executed in an empty namespace, then its ``LETSADS`` keys must
-              exist in ``conf.DEFAULTS``, ``SMS_BACKEND`` must import and the app be installed.
+``outbox``    as ``run``, with ``SMS_BACKEND`` set to the outbox backend.
+``settings``  a settings snippet: executed after the settings ``startproject`` writes, then its
+              ``LETSADS`` keys must exist in ``conf.DEFAULTS``, ``SMS_BACKEND`` must import and the
+              app be installed. (tests/test_integration.py appends the Installation section's
+              snippets to a real ``startproject``.)
+``testcase``  a Django test module: its ``TestCase`` classes run as Django's runner would, with
+              the LetsAds backend and a simulator configured, which must receive nothing.
 ``pytest``    an example test module: written to a file and run by pytest in a subprocess.
 ``skip``      not executed; only allowed with a reason (``.. readme-test: skip <why>``).
 """
@@ -33,8 +38,11 @@ from django_letsads.status import GATEWAY_STATUS_MAP, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.rst"
-KINDS = {"run", "settings", "pytest", "skip"}
+KINDS = {"run", "outbox", "settings", "testcase", "pytest", "skip"}
 LETSADS_BACKEND = "django_letsads.backends.letsads.SmsBackend"
+OUTBOX_BACKEND = "django_letsads.backends.outbox.SmsBackend"
+REPOSITORY = "https://github.com/django-letsads/django-letsads"
+RAW = "https://raw.githubusercontent.com/django-letsads/django-letsads/main/"
 
 _DIRECTIVE = re.compile(r"^\.\. code-block::\s*(\S+)\s*$")
 _MARK = re.compile(r"^\.\. readme-test:\s*(\w+)\s*(.*)$")
@@ -148,18 +156,64 @@ def test_run_example(block: Block, letsads_simulator: Any, settings: Any) -> Non
     exec(compiled(block), {"__name__": "readme_example"})  # noqa: S102
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("block", _of_kind("outbox"))
+def test_outbox_example(block: Block, letsads_simulator: Any, settings: Any) -> None:
+    settings.SMS_BACKEND = OUTBOX_BACKEND
+    exec(compiled(block), {"__name__": "readme_example"})  # noqa: S102
+
+
+def startproject_settings() -> dict[str, Any]:
+    """The namespace of the ``settings.py`` that ``django-admin startproject`` writes."""
+    import django
+
+    template = Path(django.__file__).parent / "conf/project_template/project_name/settings.py-tpl"
+    code = re.sub(r"\{\{ *\w+ *\}\}", "mysite", template.read_text(encoding="utf-8"))
+    namespace: dict[str, Any] = {"__file__": "/srv/mysite/mysite/settings.py"}
+    exec(code, namespace)  # noqa: S102 - Django's own template
+    return namespace
+
+
 @pytest.mark.parametrize("block", _of_kind("settings"))
 def test_settings_example(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LETSADS_PASSWORD", "from-the-environment")
-    namespace: dict[str, Any] = {}
+    namespace = startproject_settings()
+    apps = list(namespace["INSTALLED_APPS"])
     exec(compiled(block), namespace)  # noqa: S102
     if "LETSADS" in namespace:
         unknown = set(namespace["LETSADS"]) - set(conf.DEFAULTS)
         assert not unknown, f"{block}: LETSADS keys not in conf.DEFAULTS: {sorted(unknown)}"
     if "SMS_BACKEND" in namespace:
         assert callable(import_string(namespace["SMS_BACKEND"]))
-    if "INSTALLED_APPS" in namespace:
-        assert "django_letsads" in namespace["INSTALLED_APPS"]
+    if namespace["INSTALLED_APPS"] != apps:  # added to the project's apps, none replaced
+        assert namespace["INSTALLED_APPS"] == [*apps, "django_letsads"]
+        replaced = [
+            node
+            for node in ast.walk(ast.parse(block.code))
+            if isinstance(node, ast.Assign)
+            and any(getattr(target, "id", "") == "INSTALLED_APPS" for target in node.targets)
+        ]
+        assert not replaced, f"{block}: adds to INSTALLED_APPS, never replaces the project's list"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("block", _of_kind("testcase"))
+def test_testcase_example(block: Block, letsads_simulator: Any, settings: Any) -> None:
+    import unittest
+
+    from django.test import SimpleTestCase
+
+    settings.SMS_BACKEND = LETSADS_BACKEND  # what a project's settings may say
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+    exec(compiled(block), namespace)  # noqa: S102
+    cases = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, SimpleTestCase)]
+    assert cases, f"{block}: no test case"
+    result = unittest.TestResult()
+    for case in cases:
+        unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
+    assert result.testsRun
+    assert not result.errors + result.failures, [text for _, text in result.errors]
+    assert letsads_simulator.log() == []  # nothing reached the gateway
 
 
 @pytest.mark.parametrize("block", _of_kind("pytest"))
@@ -202,19 +256,30 @@ def test_section_order() -> None:
     ]
     titles = [t for t in SECTIONS if t in expected]
     assert titles == expected
-    assert "docs/images/admin-campaigns.png" in README_TEXT.split("Try it: two commands")[0]
+    assert "/docs/images/admin-campaigns.png" in README_TEXT.split("Try it: two commands")[0]
 
 
 def test_every_image_and_local_file_the_readme_names_exists() -> None:
     images = re.findall(r"^\.\. image:: (\S+)$", README_TEXT, re.MULTILINE)
     assert images == [
-        "docs/images/admin-campaigns.png",
-        "docs/images/campaign-charts-light.png",
-        "docs/images/campaign-charts-dark.png",
+        f"{RAW}docs/images/admin-campaigns.png",
+        f"{RAW}docs/images/campaign-charts-light.png",
+        f"{RAW}docs/images/campaign-charts-dark.png",
     ]
+    linked = re.findall(rf"<{REPOSITORY}/blob/main/([^>]+)>`_", README_TEXT)
     named = re.findall(r"``((?:docs|example_project|\.ci)/[\w./-]+\.\w+)``", README_TEXT)
-    missing = [path for path in [*images, *named] if not (ROOT / path).is_file()]
+    paths = [image.removeprefix(RAW) for image in images] + linked + named
+    missing = [path for path in paths if not (ROOT / path).is_file()]
     assert not missing, f"README.rst names files that do not exist: {missing}"
+
+
+def test_links_and_images_work_on_the_package_index_page() -> None:
+    # PyPI shows README.rst without the repository around it: relative targets lead nowhere.
+    targets = re.findall(r"`[^`<]*<([^>]+)>`_", README_TEXT)
+    targets += re.findall(r"^\.\. (?:image|figure):: (\S+)$", README_TEXT, re.MULTILINE)
+    assert targets
+    relative = [t for t in targets if not t.startswith(("https://", "http://"))]
+    assert not relative, f"relative links or images in README.rst: {relative}"
 
 
 def test_the_two_commands() -> None:

@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from django.db import DatabaseError, connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from django_letsads import campaigns, send_sms, tasks
 from django_letsads.models import Campaign, Message, TaskChain
@@ -32,7 +33,6 @@ DUMMY = (
     if tasks._tasks_module().__name__ == "django.tasks"
     else "django_tasks.backends.dummy.DummyBackend"
 )
-IMMEDIATE = DUMMY.replace("dummy.DummyBackend", "immediate.ImmediateBackend")
 
 
 @pytest.fixture
@@ -277,17 +277,24 @@ def test_a_scheduled_campaign_wakes_the_chain_at_its_start_time(
     assert step.task.run_after == when
 
 
-@pytest.mark.letsads_simulator(latency=0.0)
-def test_without_deferred_tasks_each_trigger_runs_one_plain_round(
-    settings, letsads_simulator, django_capture_on_commit_callbacks
+class NoDeferBackend(import_string(DUMMY)):  # type: ignore[misc]
+    """A queue that cannot hold a task for later (``run_after``)."""
+
+    supports_defer = False
+
+
+def test_without_deferred_tasks_each_trigger_enqueues_one_plain_round(
+    settings, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": IMMEDIATE}}
+    settings.TASKS = {"default": {"BACKEND": f"{__name__}.NoDeferBackend"}}
     settings.LETSADS = {**settings.LETSADS, "USE_TASKS": True}
+    backend = tasks._backend()
     campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT)
 
-    start(campaign, django_capture_on_commit_callbacks)  # the immediate backend runs it inline
+    start(campaign, django_capture_on_commit_callbacks)
+    tasks.enqueue_poll()
 
-    assert campaign.messages.filter(status=S.QUEUED).count() == 3
+    assert queued(backend) == ["send_round", "poll_round"]
     assert not TaskChain.objects.exists()
 
 

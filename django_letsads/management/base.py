@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_letsads import arguments
 from django_letsads.worker import RoundReport, run_loop
+from django_letsads.worker.statelog import StateLog
 
 
 class WorkerCommand(BaseCommand):
@@ -32,11 +33,20 @@ class WorkerCommand(BaseCommand):
             default=5.0,
             help="Seconds between idle rounds with --loop (0.1 to 86400).",
         )
+        parser.add_argument(
+            "--max-rounds",
+            type=int,
+            default=None,
+            help="With --loop: stop after N rounds (default: run until SIGTERM).",
+        )
 
     def make_worker(self, options: dict[str, Any]) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement make_worker()")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["max_rounds"] is not None and options["max_rounds"] < 1:
+            raise CommandError("--max-rounds must be a positive number.")
+        self.verbosity = int(options.get("verbosity", 1))
         # Again here: ``call_command(..., limit=0)`` passes values that argparse never saw.
         for name, parse in (
             ("limit", arguments.LIMIT),
@@ -53,15 +63,25 @@ class WorkerCommand(BaseCommand):
             return
         if self._show_progress(options):
             worker.on_progress = self._progress
+        # Idle rounds are many: a loop prints state changes and a periodic line, not each round.
+        state_log = StateLog(self.verbosity)
 
         def round_done(report: RoundReport) -> None:
             worker.heartbeat.beat(report)
-            self._summary(report)
+            if options["loop"]:
+                self._write_lines(state_log.lines(report))
+            elif self.verbosity >= 1:
+                self._write_lines([report.summary()])
 
         # The heartbeat row lives as long as this command: the admin and letsads_status see it.
         with worker.heartbeat:
             if options["loop"]:
-                run_loop(worker, interval=options["interval"], on_round=round_done)
+                run_loop(
+                    worker,
+                    interval=options["interval"],
+                    max_rounds=options["max_rounds"],
+                    on_round=round_done,
+                )
                 return
             report = worker.run_once()
             round_done(report)
@@ -84,7 +104,10 @@ class WorkerCommand(BaseCommand):
         sys.stdout.write(f"\r{line[:120]:<120}")
         sys.stdout.flush()
 
-    def _summary(self, report: RoundReport) -> None:
-        if self._show_progress({}):
-            sys.stdout.write("\n")
-        self.stdout.write(report.summary())
+    def _write_lines(self, lines: list[str]) -> None:
+        if lines and self._show_progress({}):
+            sys.stdout.write("\n")  # below the progress line
+        for line in lines:
+            self.stdout.write(line)
+        if lines:
+            self.stdout.flush()  # a pipe to journald or supervisor would hold them back

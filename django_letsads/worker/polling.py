@@ -246,7 +246,9 @@ class PollWorker(BaseWorker):
         ):
             _PollRound(self, client, pool, report).run()
         report.interrupted = self.stop_event.is_set()
-        logger.info("letsads_poll round: %s", report.summary())
+        # An idle round is routine (thousands a day): only DEBUG, so INFO logs show work.
+        level = logging.DEBUG if report.idle and not report.backoff else logging.INFO
+        logger.log(level, "letsads_poll round: %s", report.summary())
         return report
 
 

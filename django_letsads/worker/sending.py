@@ -81,7 +81,9 @@ class SendWorker(BaseWorker):
         )
         with self.round_client() as client:
             _Round(self, client, report).run()
-        logger.info("letsads_send round: %s", report.summary())
+        # An idle round is routine (thousands a day): only DEBUG, so INFO logs show work.
+        level = logging.DEBUG if report.idle and not report.backoff else logging.INFO
+        logger.log(level, "letsads_send round: %s", report.summary())
         return report
 
 
