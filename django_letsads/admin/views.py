@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from django.contrib import admin
@@ -37,6 +39,18 @@ class Confirmation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@cache
+def breadcrumbs_are_a_list() -> bool:
+    """Whether this Django's admin marks breadcrumbs up as ``<ol class="breadcrumbs">``.
+
+    Django 6 turned them from a ``<div>`` with &rsaquo; separators into an ordered list, and each
+    version's CSS styles only its own markup: the other one shows as a numbered list or
+    unstyled. Django's own base template says which one this version uses.
+    """
+    base = Path(admin.__file__).parent / "templates" / "admin" / "base.html"
+    return '<ol class="breadcrumbs">' in base.read_text(encoding="utf-8")
+
+
 def confirmation_page(
     modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
@@ -54,6 +68,7 @@ def confirmation_page(
         "confirmation": confirmation,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "media": modeladmin.media,
+        "letsads_list_breadcrumbs": breadcrumbs_are_a_list(),
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, TEMPLATE, context)
