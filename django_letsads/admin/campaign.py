@@ -12,13 +12,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, display
+from django_letsads.admin import actions, display, live
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
@@ -60,7 +61,7 @@ class CampaignAdmin(_ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
-        "state",
+        "live_state",
         "sender",
         "recipients",
         "progress",
@@ -70,7 +71,7 @@ class CampaignAdmin(_ModelAdmin):
     list_filter = ["state", "created_at"]
     search_fields = ["name", "text"]
     readonly_fields = [
-        "state",
+        "live_state",
         "message_counts",
         "excluded",
         "pause_reason",
@@ -90,6 +91,29 @@ class CampaignAdmin(_ModelAdmin):
 
     class Media:
         css = {"all": ("django_letsads/admin.css",)}
+        js = ("django_letsads/live_progress.js",)
+
+    # -- live progress -------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        progress = path(
+            "progress/",
+            self.admin_site.admin_view(self.progress_view),
+            name="django_letsads_campaign_progress",
+        )
+        return [progress, *super().get_urls()]
+
+    def progress_view(self, request: HttpRequest) -> JsonResponse:
+        return live.progress_view(self, request)
+
+    def _live(self, campaign: Campaign) -> SafeString:
+        return display.live_progress(
+            campaign.pk,
+            counts_of(campaign),
+            active=live.is_active(campaign),
+            url=reverse("admin:django_letsads_campaign_progress", current_app=self.admin_site.name),
+            interval=live.INTERVAL,
+        )
 
     # -- permissions ---------------------------------------------------------------------------
 
@@ -179,13 +203,17 @@ class CampaignAdmin(_ModelAdmin):
     def recipients(self, campaign: Campaign) -> int:
         return display.total(counts_of(campaign))
 
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def live_state(self, campaign: Campaign) -> SafeString:
+        return display.state_label(campaign.pk, campaign.get_state_display())
+
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, campaign: Campaign) -> SafeString:
-        return display.progress_bar(counts_of(campaign))
+        return self._live(campaign)
 
     @admin.display(description=gettext_lazy("delivery rate"))
-    def rate(self, campaign: Campaign) -> str:
-        return display.format_rate(counts_of(campaign))
+    def rate(self, campaign: Campaign) -> SafeString:
+        return display.rate_label(campaign.pk, counts_of(campaign))
 
     # -- detail --------------------------------------------------------------------------------
 
@@ -195,7 +223,10 @@ class CampaignAdmin(_ModelAdmin):
             return format_html("{}", _("The counts appear once the campaign is saved."))
         counts = counts_of(campaign)
         return format_html(
-            "{}{}", display.progress_bar(counts), display.counts_table(campaign.pk, counts)
+            '{}<div data-letsads-counts="{}">{}</div>',
+            self._live(campaign),
+            campaign.pk,
+            display.counts_table(campaign.pk, counts),
         )
 
     @admin.display(description=gettext_lazy("left out by imports"))
@@ -210,7 +241,7 @@ class CampaignAdmin(_ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         main = ["name", "sender", "text", "scheduled_at"]
-        status = ["state", "message_counts", "excluded", "pause_reason"]
+        status = ["live_state", "message_counts", "excluded", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": main})]
         if self.is_editable(obj):
