@@ -42,7 +42,7 @@ CHUNK_SIZE = 5000
 MAX_REPORTED_REJECTS = 1000
 
 _PHONE_HEADERS = ("phone", "number", "tel", "mobile", "msisdn", "recipient", "телефон", "номер")
-_NAME_HEADERS = ("name", "ім'я", "імʼя", "имя", "піб", "фио", "contact")
+_NAME_HEADERS = ("name", "ім'я", "імʼя", "ім\u2019я", "имя", "піб", "фио", "contact")
 _TEXT_SEPARATORS = re.compile(r"[,;\r\n]")
 _NAME_MAX = Message._meta.get_field("recipient_name").max_length or 200
 

@@ -196,7 +196,13 @@ class CampaignAdmin(_ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {"letsads_balance": account_balance(), **(extra_context or {})}
+        context = {
+            "letsads_balance": account_balance(),
+            # Django builds "Select campaign to change" from the model's name, which comes out
+            # in the wrong grammatical case in Ukrainian and Russian.
+            "title": _("Campaigns"),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)
 
     @admin.display(description=gettext_lazy("recipients"))
@@ -269,6 +275,27 @@ class CampaignAdmin(_ModelAdmin):
             # (being) sent with them.
             fields += ["name", "sender", "text", "scheduled_at"]
         return fields
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Campaign | None = None,
+    ) -> HttpResponse:
+        editable = self.is_editable(obj) and (add or self.has_change_permission(request, obj))
+        if add:
+            context["title"] = _("New campaign")
+        else:
+            context["title"] = _("Edit campaign") if editable else _("Campaign")
+        if not editable:
+            # Every field of a campaign that is sending or done is read-only: nothing to save.
+            context.update(
+                show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(
         self, request: HttpRequest, obj: Campaign, form: ModelForm[Campaign], change: bool

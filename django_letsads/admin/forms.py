@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from django_letsads import senders, text
+from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
 from django_letsads.models import Campaign
 
@@ -62,7 +63,8 @@ class CampaignForm(_ModelForm):
         required=False,
         help_text=gettext_lazy(
             "A phone column and an optional name column, separated by ',' or ';', in UTF-8. "
-            "A header row (phone, name) is recognised."
+            "A header row is recognised by its column names (phone, name, телефон, ім\u2019я, имя); "
+            "without one, the first column is the phone and the second the name."
         ),
     )
 
@@ -70,6 +72,13 @@ class CampaignForm(_ModelForm):
         model = Campaign
         fields = ["name", "sender", "text", "scheduled_at"]
         widgets = {"text": SmsTextWidget(attrs={"rows": 6, "cols": 60})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "sender" in self.fields:
+            # A new campaign starts with the sender the project sends everything else with;
+            # read now, not at import, so a settings change applies without a restart.
+            self.fields["sender"].initial = letsads_settings.SENDER
 
     def clean_text(self) -> str:
         # Browsers submit line breaks as CRLF; the counter (and the phone) count one character.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,22 @@ from django.template.response import TemplateResponse
 from django_letsads.admin.balance import BalanceInfo
 
 TEMPLATE = "admin/django_letsads/confirm_action.html"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the confirmation table; numbers are right-aligned, text left-aligned."""
+
+    value: Any
+    numeric: bool
+
+    @property
+    def css_class(self) -> str:
+        return "num" if self.numeric else "text"
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 @dataclass
@@ -37,6 +54,31 @@ class Confirmation:
     totals: Sequence[Any] = ()
     balance: BalanceInfo | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    # The table as the template draws it: each column aligned by what it holds, so a column
+    # added by another action (a date, a price) lines up without template changes.
+
+    def _numeric_columns(self) -> list[bool]:
+        numeric = []
+        for index in range(len(self.columns)):
+            values = [row[index] for row in self.rows if index < len(row)]
+            values += [self.totals[index]] if index < len(self.totals) else []
+            filled = [value for value in values if value not in ("", None)]
+            numeric.append(bool(filled) and all(is_number(value) for value in filled))
+        return numeric
+
+    @property
+    def header(self) -> list[Cell]:
+        return [Cell(c, n) for c, n in zip(self.columns, self._numeric_columns(), strict=True)]
+
+    @property
+    def body(self) -> list[list[Cell]]:
+        numeric = self._numeric_columns()
+        return [[Cell(v, n) for v, n in zip(row, numeric, strict=False)] for row in self.rows]
+
+    @property
+    def footer(self) -> list[Cell]:
+        return [Cell(v, n) for v, n in zip(self.totals, self._numeric_columns(), strict=False)]
 
 
 @cache
