@@ -94,16 +94,24 @@ def progress_bar(counts: dict[str, int], *, eta: str = "") -> SafeString:
 
 
 def live_progress(
-    campaign_id: int, counts: dict[str, int], *, active: bool, url: str, interval: int
+    campaign_id: int,
+    counts: dict[str, int],
+    *,
+    active: bool,
+    url: str,
+    interval: int,
+    compact: bool = False,
 ) -> SafeString:
-    """The progress bar in a box that ``live_progress.js`` refreshes while ``active``."""
+    """The progress bar in a box that ``live_progress.js`` refreshes while ``active``; a
+    ``compact`` box (the list's) gets the short form of the time left."""
     return format_html(
         '<div class="letsads-live" data-letsads-campaign="{}" data-letsads-active="{}" '
-        'data-letsads-url="{}" data-letsads-interval="{}">{}</div>',
+        'data-letsads-url="{}" data-letsads-interval="{}" data-letsads-compact="{}">{}</div>',
         campaign_id,
         "1" if active else "0",
         url,
         interval,
+        "1" if compact else "0",
         progress_bar(counts),
     )
 
@@ -142,6 +150,18 @@ def eta_text(counts: dict[str, int], seconds: float | None) -> str:
         "count": left,
         "time": format_duration(seconds),
     }
+
+
+def eta_short(counts: dict[str, int], seconds: float | None) -> str:
+    """The time left in a few words, for the list's narrow progress cell."""
+    left = counts.get(Status.PENDING, 0) + counts.get(Status.SENDING, 0)
+    if not left:
+        if any(counts.get(s, 0) for s in (Status.QUEUED, Status.SENT)):
+            return _("waiting for delivery reports")
+        return ""
+    if seconds is None:
+        return ""
+    return _("about %(time)s left") % {"time": format_duration(seconds)}
 
 
 def counts_table(campaign_id: int, counts: dict[str, int]) -> SafeString:

@@ -41,10 +41,12 @@ def progress_payload(campaigns: list[Campaign]) -> list[dict[str, Any]]:
     for campaign in campaigns:
         own = counts[campaign.pk]
         active = is_active(campaign)
-        eta = ""
+        eta = short = ""
         if active:
             left = own.get(Status.PENDING, 0) + own.get(Status.SENDING, 0)
-            eta = display.eta_text(own, throughput.seconds_left(left, handled[campaign.pk]))
+            seconds = throughput.seconds_left(left, handled[campaign.pk])
+            eta = display.eta_text(own, seconds)
+            short = display.eta_short(own, seconds)
         payload.append(
             {
                 "id": campaign.pk,
@@ -55,6 +57,7 @@ def progress_payload(campaigns: list[Campaign]) -> list[dict[str, Any]]:
                 "rate": display.format_rate(own),
                 "eta": eta,
                 "progress": display.progress_bar(own, eta=eta),
+                "progress_compact": display.progress_bar(own, eta=short),
                 "counts": display.counts_table(campaign.pk, own),
             }
         )

@@ -110,7 +110,8 @@ def test_campaign_from_form_to_delivered(
     # A new campaign; the counter follows the typing.
     browser.get(f"{live_server.url}/admin/django_letsads/campaign/add/")
     browser.find_element("name", "name").send_keys("Autumn sale")
-    browser.find_element("name", "sender").send_keys("Test")
+    # The sender starts as LETSADS["SENDER"] ("Test" in the test settings).
+    assert browser.find_element("name", "sender").get_attribute("value") == "Test"
     area = browser.find_element("name", "text")
     area.send_keys("Sale: -20% on everything")
     assert counter(browser) | {"text": ""} == {

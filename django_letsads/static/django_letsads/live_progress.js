@@ -23,7 +23,8 @@
   function apply(item) {
     var id = String(item.id);
     each('[data-letsads-campaign="' + id + '"]', function (box) {
-      box.innerHTML = item.progress;
+      var compact = box.getAttribute("data-letsads-compact") === "1";
+      box.innerHTML = compact ? item.progress_compact : item.progress;
       box.setAttribute("data-letsads-active", item.active ? "1" : "0");
     });
     each('[data-letsads-state="' + id + '"]', function (cell) {
