@@ -204,7 +204,8 @@ def _csv_row(
     name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
     # PostgreSQL text cannot hold NUL; one stray NUL in a name must not fail the whole import.
     name = name.replace("\x00", "")
-    return number, phone or ";".join(row), name[:_NAME_MAX]
+    # An empty phone cell is reported as such ("empty"), quoting nothing else of the row.
+    return number, phone, name[:_NAME_MAX]
 
 
 def _columns(header: list[str], *, named: bool = False) -> tuple[int, int | None]:

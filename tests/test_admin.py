@@ -145,7 +145,7 @@ def test_adding_a_campaign_imports_pasted_numbers_and_a_csv(superuser_client):
     }
     assert campaign.created_by is not None
     page = response.content.decode()
-    assert "Pasted numbers: 2 added, 1 duplicates, 0 rejected." in page
+    assert "Pasted numbers: 2 added, 1 duplicate, 0 rejected." in page
     assert "File “list.csv”: 1 added, 0 duplicates, 1 rejected." in page
     assert "Line 3 “nope”: contains characters other than digits" in page
 

@@ -16,12 +16,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, display, live
+from django_letsads.admin import actions, display, import_report, live
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
@@ -35,8 +35,6 @@ else:  # the classes are generic only in the stubs
     _ModelAdmin = admin.ModelAdmin
 
 
-#: Rejected lines listed in the message after an import; the rest are counted.
-SHOWN_REJECTS = 20
 _COUNTS_ATTR = "_letsads_counts"
 
 
@@ -101,10 +99,18 @@ class CampaignAdmin(_ModelAdmin):
             self.admin_site.admin_view(self.progress_view),
             name="django_letsads_campaign_progress",
         )
-        return [progress, *super().get_urls()]
+        rejected = path(
+            "<path:object_id>/rejected/<str:token>.csv",
+            self.admin_site.admin_view(self.rejected_lines_view),
+            name="django_letsads_campaign_rejected",
+        )
+        return [progress, rejected, *super().get_urls()]
 
     def progress_view(self, request: HttpRequest) -> JsonResponse:
         return live.progress_view(self, request)
+
+    def rejected_lines_view(self, request: HttpRequest, object_id: str, token: str) -> HttpResponse:
+        return import_report.rejected_csv_view(self, request, object_id, token)
 
     def _live(self, campaign: Campaign, *, compact: bool = False) -> SafeString:
         return display.live_progress(
@@ -317,51 +323,18 @@ class CampaignAdmin(_ModelAdmin):
         pasted = form.cleaned_data.get("recipients_text") or ""
         upload = form.cleaned_data.get("recipients_file")
         if pasted.strip():
-            self._report(request, import_recipients(campaign, pasted), _("Pasted numbers"))
+            self._report(
+                request, campaign, import_recipients(campaign, pasted), _("Pasted numbers")
+            )
         if upload is not None:
             report = import_recipients(campaign, upload, kind="csv")
-            self._report(request, report, _("File “%(name)s”") % {"name": upload.name})
+            self._report(request, campaign, report, _("File “%(name)s”") % {"name": upload.name})
 
-    def _report(self, request: HttpRequest, report: ImportReport, source: str) -> None:
-        summary = _(
-            "%(source)s: %(added)s added, %(duplicates)s duplicates, %(rejected)s rejected."
-        )
+    def _report(
+        self, request: HttpRequest, campaign: Campaign, report: ImportReport, source: str
+    ) -> None:
+        download = ""
+        if report.rejected_count > import_report.SHOWN_REJECTS:
+            download = import_report.remember(request, campaign.pk, report)
         level = messages.WARNING if report.rejected_count else messages.SUCCESS
-        lines = format_html_join(
-            "",
-            "<br>{}",
-            (
-                (
-                    _("Line %(line)d “%(text)s”: %(reason)s")
-                    % {
-                        "line": r.line,
-                        "text": r.text,
-                        "reason": display.translate_reason(r.reason),
-                    },
-                )
-                for r in report.rejected[:SHOWN_REJECTS]
-            ),
-        )
-        more = report.rejected_count - min(len(report.rejected), SHOWN_REJECTS)
-        tail = (
-            ngettext("and %(count)d more rejected line", "and %(count)d more rejected lines", more)
-            % {"count": more}
-            if more
-            else ""
-        )
-        self.message_user(
-            request,
-            format_html(
-                "{}{}{}",
-                summary
-                % {
-                    "source": source,
-                    "added": report.added,
-                    "duplicates": report.duplicates,
-                    "rejected": report.rejected_count,
-                },
-                lines,
-                format_html("<br>{}", tail) if tail else "",
-            ),
-            level,
-        )
+        self.message_user(request, import_report.message(report, source, download), level)

@@ -152,7 +152,7 @@ def test_campaign_from_form_to_delivered(
     browser.find_element("name", "recipients_file").send_keys(str(csv_path))
     browser.find_element("name", "_save").click()
     messages = browser.find_element("css selector", "ul.messagelist").text
-    assert "3 added, 1 duplicates, 1 rejected" in messages
+    assert "3 added, 1 duplicate, 1 rejected" in messages
     assert "Line 5" in messages
     campaign = Campaign.objects.get(name="Autumn sale")
     assert campaign.messages.count() == 3
