@@ -3,24 +3,45 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_letsads.management.progress import Kind, RoundProgress
 from django_letsads.worker import RoundReport, run_loop
 
 
 class WorkerCommand(BaseCommand):
     """A thin wrapper around a worker class: the business logic lives in ``django_letsads.worker``."""
 
+    #: What the progress bar counts.
+    progress_kind: ClassVar[Kind] = "send"
+    progress: RoundProgress | None = None
+
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--loop", action="store_true", help="Keep running; stop on SIGTERM.")
-        parser.add_argument("--limit", type=int, default=None, help="At most N messages a round.")
         parser.add_argument(
-            "--concurrency", type=int, default=None, help="Requests at once (default: setting)."
+            "--loop",
+            action="store_true",
+            help="keep running rounds until SIGTERM or Ctrl+C (default: one round, then exit)",
         )
         parser.add_argument(
-            "--interval", type=float, default=5.0, help="Seconds between idle rounds with --loop."
+            "--limit",
+            type=int,
+            default=None,
+            help="handle at most N messages a round (default: all that are due)",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=None,
+            help="requests to the gateway at once (default: LETSADS['CONCURRENCY'])",
+        )
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=5.0,
+            help="with --loop: seconds to wait after a round that found nothing to do "
+            "(default: %(default)s)",
         )
 
     def make_worker(self, options: dict[str, Any]) -> Any:
@@ -35,7 +56,8 @@ class WorkerCommand(BaseCommand):
         if worker is None:
             return
         if self._show_progress(options):
-            worker.on_progress = self._progress
+            self.progress = RoundProgress(self.progress_kind, sys.stdout, limit=options["limit"])
+            worker.on_progress = self.progress
         if options["loop"]:
             run_loop(worker, interval=options["interval"], on_round=self._summary)
             return
@@ -54,13 +76,7 @@ class WorkerCommand(BaseCommand):
     def _show_progress(self, options: dict[str, Any]) -> bool:
         return options.get("verbosity", 1) >= 1 and self.stdout.isatty()
 
-    def _progress(self, report: RoundReport) -> None:
-        counts = report.as_dict()
-        line = " ".join(f"{k}={v}" for k, v in counts.items())
-        sys.stdout.write(f"\r{line[:120]:<120}")
-        sys.stdout.flush()
-
     def _summary(self, report: RoundReport) -> None:
-        if self._show_progress({}):
-            sys.stdout.write("\n")
+        if self.progress is not None:
+            self.progress.finish()
         self.stdout.write(report.summary())

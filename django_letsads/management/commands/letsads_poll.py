@@ -10,6 +10,7 @@ from django_letsads.worker import PollWorker
 
 class Command(WorkerCommand):
     help = "Poll the LetsAds status of sent messages that are due on LETSADS['POLL_SCHEDULE']."
+    progress_kind = "poll"
 
     def make_worker(self, options: dict[str, Any]) -> PollWorker:
         return PollWorker(limit=options["limit"], concurrency=options["concurrency"])
