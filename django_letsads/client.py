@@ -246,7 +246,15 @@ class LetsAdsClient:
                 f"The {kind} request to {self.api_url} failed: {type(exc).__name__}.",
                 code="CONNECTION_LOST",
             ) from None
-        content = http.content
+        try:
+            content = http.content
+        except requests.RequestException:
+            # The answer was cut off after its headers: the gateway got the request.
+            raise TransportError(
+                f"The connection to {self.api_url} broke while the answer to the {kind} "
+                "request was read; the gateway may have acted on it.",
+                code="CONNECTION_LOST",
+            ) from None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "LetsAds %s answer: HTTP %s %s",
