@@ -14,6 +14,8 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.W001`` - ``API_URL`` is plain HTTP to a host other than this machine.
 * ``django_letsads.W002`` - ``BATCH_SIZE`` is outside 1 to 50 and is clamped.
 * ``django_letsads.W003`` - a text limit is above what the gateway accepts.
+* ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
+* ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from django_letsads.conf import DEFAULTS
+from django_letsads.conf import DEFAULTS, parse_price
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -194,3 +196,22 @@ def check_api_url(
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_price(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    value = _letsads("PRICE_PER_SEGMENT")
+    if value is None or value == "" or parse_price(value) is not None:
+        return []
+    negative = parse_price(str(value).lstrip().removeprefix("-")) is not None
+    return [
+        Error(
+            f"LETSADS['PRICE_PER_SEGMENT'] is {value!r}; "
+            + ("a price cannot be negative." if negative else "it must be a number."),
+            hint="The price of one segment in the account's currency, e.g. Decimal('0.45'), or "
+            "None for no cost estimate.",
+            id="django_letsads.E051" if negative else "django_letsads.E050",
+        )
+    ]

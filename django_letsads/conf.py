@@ -6,6 +6,7 @@ settings changed at run time just work; nothing is cached at import.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -47,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Price of one segment in the account's currency, for cost estimates; None: no estimate.
+    "PRICE_PER_SEGMENT": None,
 }
 
 
@@ -155,6 +158,36 @@ class LetsAdsSettings:
     @property
     def USE_TASKS(self) -> bool:
         return bool(self._get("USE_TASKS"))
+
+    @property
+    def PRICE_PER_SEGMENT(self) -> Decimal | None:
+        value = self._get("PRICE_PER_SEGMENT")
+        if value is None or value == "":
+            return None
+        price = parse_price(value)
+        if price is None:
+            from django_letsads.exceptions import LetsAdsConfigurationError
+
+            raise LetsAdsConfigurationError(
+                f"settings.LETSADS['PRICE_PER_SEGMENT'] is {value!r}; it must be a price of one "
+                "segment that is not negative, e.g. Decimal('0.45'), or None."
+            )
+        return price
+
+
+def parse_price(value: Any) -> Decimal | None:
+    """``value`` as a finite, non-negative ``Decimal`` (from a Decimal, an int, a float or a
+    string such as an environment variable), or ``None`` if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        return None
+    try:
+        # A float goes through str(): Decimal(0.45) would carry its binary error into the sums.
+        price = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return None
+    if not price.is_finite() or price < 0:
+        return None
+    return price
 
 
 letsads_settings = LetsAdsSettings()

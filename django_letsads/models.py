@@ -32,6 +32,16 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=200)
     sender = models.CharField(_("sender"), max_length=15)
     text = models.TextField(_("text"))
+    #: Send the text transliterated into Latin letters (:func:`django_letsads.text.transliterate`,
+    #: the Ukrainian table): GSM-7 holds 160 characters a segment where Cyrillic UCS-2 holds 70.
+    transliterate = models.BooleanField(
+        _("transliterate"),
+        default=False,
+        help_text=_(
+            "Send the text in Latin letters (the official Ukrainian transliteration): a segment "
+            "holds 160 Latin characters but only 70 Cyrillic ones."
+        ),
+    )
     state = models.CharField(
         _("state"), max_length=9, choices=State.choices, default=State.DRAFT, db_index=True
     )

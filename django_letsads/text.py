@@ -20,9 +20,13 @@ Rules (3GPP TS 23.038 and the LetsAds limits):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django_letsads.exceptions import InvalidTextError
+from django_letsads.translit import transliterate as transliterate  # public here (design.md)
+
+if TYPE_CHECKING:
+    from django_letsads.gsm7 import Gsm7Suggestion
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -207,17 +211,35 @@ def export_rules(*, max_gsm7: int | None = None, max_ucs2: int | None = None) ->
     """The counting rules as JSON-able data, for the admin's JavaScript counter.
 
     ``gsm7_basic``/``gsm7_extension`` are strings of characters; ``segments`` maps an encoding to
-    its single-part and multi-part sizes; ``limits`` are the limits in effect.
+    its single-part and multi-part sizes; ``limits`` are the limits in effect; ``gsm7_twins``
+    and ``translit`` are the tables of :mod:`django_letsads.gsm7` and
+    :mod:`django_letsads.translit`.
     """
     limits = configured_limits()
     if max_gsm7 is not None:
         limits[GSM7] = max_gsm7
     if max_ucs2 is not None:
         limits[UCS2] = max_ucs2
+    from django_letsads.gsm7 import TWINS
+    from django_letsads.translit import export_tables
+
     return {
         "gsm7_basic": GSM7_BASIC,
+        "gsm7_twins": TWINS,
+        "translit": export_tables(),
         "gsm7_extension": GSM7_EXTENSION,
         "segments": {enc: dict(sizes) for enc, sizes in SEGMENT_SIZES.items()},
         "limits": limits,
         "no_split": True,
     }
+
+
+def gsm7_suggestions(text: str) -> list[Gsm7Suggestion]:
+    """The characters of ``text`` that force UCS-2 but have an obvious GSM-7 twin.
+
+    See :func:`django_letsads.gsm7.gsm7_suggestions` (that module needs :func:`analyze`, so it is
+    imported when called).
+    """
+    from django_letsads import gsm7
+
+    return gsm7.gsm7_suggestions(text)

@@ -17,8 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, text
+from django_letsads import campaigns, pricing
 from django_letsads.admin.balance import account_balance, forget_balance
+from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import Confirmation, confirmation_page
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
@@ -46,7 +47,9 @@ def send_campaigns(
     """Confirm, then move the selected draft/scheduled campaigns to ``sending``.
 
     Starting is idempotent (the campaign row is locked and its state checked), so a second
-    confirmation — a double click, the back button, another admin — starts nothing twice.
+    confirmation — a double click, the back button, another admin — starts nothing twice. When
+    the cost estimate exceeds the balance, a confirmation without the "send anyway" tick shows
+    the page again instead (:mod:`django_letsads.admin.estimate`).
     """
     _require_permission(request)
     selected = list(queryset.order_by("pk"))
@@ -63,7 +66,15 @@ def send_campaigns(
             )
     if not eligible:
         return None
-    if _confirmed(request):
+    counts = campaigns.status_counts(c.pk for c in eligible)
+    estimate = price_estimate(eligible, counts)
+    if _confirmed(request) and send_anyway_missing(request, estimate):
+        modeladmin.message_user(
+            request,
+            _("The estimated cost exceeds the balance: tick “send anyway” to send nevertheless."),
+            messages.ERROR,
+        )
+    elif _confirmed(request):
         started = 0
         for campaign in eligible:
             result = campaigns.start_campaign(campaign.pk)
@@ -89,7 +100,9 @@ def send_campaigns(
                 messages.SUCCESS,
             )
         return None
-    return confirmation_page(modeladmin, request, eligible, _send_confirmation(eligible))
+    return confirmation_page(
+        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate)
+    )
 
 
 def _start_refusal(campaign_id: int) -> str:
@@ -99,16 +112,14 @@ def _start_refusal(campaign_id: int) -> str:
     return _("it has no recipients waiting to be sent")
 
 
-def _send_confirmation(selected: list[Campaign]) -> Confirmation:
-    counts = campaigns.status_counts(c.pk for c in selected)
+def _send_confirmation(
+    selected: list[Campaign], counts: dict[int, dict[str, int]], estimate: pricing.PriceEstimate
+) -> Confirmation:
     rows = []
-    total_recipients = total_segments = 0
-    for campaign in selected:
+    total_recipients = 0
+    for campaign, price in zip(selected, estimate.rows, strict=True):
         recipients = counts[campaign.pk][Status.PENDING]
-        info = text.analyze(campaign.text)
-        segments = info.segments * recipients
         total_recipients += recipients
-        total_segments += segments
         rows.append(
             [
                 campaign.name,
@@ -116,9 +127,9 @@ def _send_confirmation(selected: list[Campaign]) -> Confirmation:
                 recipients,
                 campaign.invalid_recipients,
                 campaign.duplicate_recipients,
-                info.encoding,
-                info.segments,
-                segments,
+                price.encoding,
+                price.segments_per_message,
+                price.segments,
             ]
         )
     empty = [c.name for c in selected if not counts[c.pk][Status.PENDING]]
@@ -149,8 +160,9 @@ def _send_confirmation(selected: list[Campaign]) -> Confirmation:
             _("Total segments"),
         ],
         rows=rows,
-        totals=[_("Total"), "", total_recipients, "", "", "", "", total_segments],
+        totals=[_("Total"), "", total_recipients, "", "", "", "", estimate.segments],
         balance=account_balance(),
+        estimate=estimate,
     )
 
 

@@ -255,7 +255,7 @@ class CampaignAdmin(_ModelAdmin):
         return campaign is None or campaign.state in STARTABLE
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
-        main = ["name", "sender", "text", "scheduled_at"]
+        main = ["name", "sender", "text", "transliterate", "scheduled_at"]
         status = ["live_state", "message_counts", "excluded", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": main})]
@@ -282,7 +282,7 @@ class CampaignAdmin(_ModelAdmin):
         if not self.is_editable(obj):
             # A campaign that is sending or done keeps its text and sender: its messages are
             # (being) sent with them.
-            fields += ["name", "sender", "text", "scheduled_at"]
+            fields += ["name", "sender", "text", "transliterate", "scheduled_at"]
         return fields
 
     def render_change_form(

@@ -17,6 +17,7 @@ from django_letsads import senders, text
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
 from django_letsads.models import Campaign
+from django_letsads.translit import outgoing_text
 
 if TYPE_CHECKING:
     _ModelForm = forms.ModelForm[Campaign]
@@ -44,6 +45,11 @@ class SmsTextWidget(forms.Textarea):
                 ),
                 "over": _("Too long: {length} characters; the limit in {encoding} is {limit}."),
                 "empty": _("Type the text: the counter shows its length and segments."),
+                "translit": _("Transliterated: {before} → {after} segments"),
+                "still_ucs2": _("Still UCS-2 because of: {characters}"),
+                "suggestions": _("Characters that force UCS-2 and have a GSM-7 twin:"),
+                "replace": _("replace"),
+                "replace_all": _("Replace all: {before} → {after} segments"),
             },
         }
         return context
@@ -70,7 +76,8 @@ class CampaignForm(_ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "sender", "text", "scheduled_at"]
+        # ``transliterate`` before ``text``: clean_text validates the text that will be sent.
+        fields = ["name", "sender", "transliterate", "text", "scheduled_at"]
         widgets = {"text": SmsTextWidget(attrs={"rows": 6, "cols": 60})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -79,14 +86,24 @@ class CampaignForm(_ModelForm):
             # A new campaign starts with the sender the project sends everything else with;
             # read now, not at import, so a settings change applies without a restart.
             self.fields["sender"].initial = letsads_settings.SENDER
+        if "transliterate" in self.fields and "text" in self.fields:
+            # The counter follows the checkbox, to count what will be sent.
+            self.fields["text"].widget.attrs["data-transliterate"] = self["transliterate"].auto_id
 
     def clean_text(self) -> str:
         # Browsers submit line breaks as CRLF; the counter (and the phone) count one character.
         value = str(self.cleaned_data.get("text") or "").replace("\r\n", "\n")
+        transliterated = bool(self.cleaned_data.get("transliterate"))
+        # The limits apply to what is sent: a Cyrillic text over 402 characters may fit 459 in
+        # Latin letters, and a transliteration can outgrow its original.
+        outgoing = outgoing_text(transliterated, value)
         try:
-            text.validate_text(value)
+            text.validate_text(outgoing)
         except InvalidTextError as exc:
-            raise forms.ValidationError(_text_error(exc, value), code=exc.code) from None
+            message = _text_error(exc, outgoing)
+            if transliterated and exc.code == "MESSAGE_TOO_LONG":
+                message = _("Transliterated: %(message)s") % {"message": message}
+            raise forms.ValidationError(message, code=exc.code) from None
         return value
 
     def clean_sender(self) -> str:

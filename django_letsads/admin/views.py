@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from django_letsads.admin.balance import BalanceInfo
+from django_letsads.pricing import PriceEstimate
 
 TEMPLATE = "admin/django_letsads/confirm_action.html"
 
@@ -53,6 +54,8 @@ class Confirmation:
     rows: Sequence[Sequence[Any]] = ()
     totals: Sequence[Any] = ()
     balance: BalanceInfo | None = None
+    #: The cost estimate and its over-balance tick (``price_estimate.html``).
+    estimate: PriceEstimate | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     # The table as the template draws it: each column aligned by what it holds, so a column

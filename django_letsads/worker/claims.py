@@ -24,6 +24,7 @@ from django_letsads.dispatch import BatchResult
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
+from django_letsads.translit import outgoing_text
 from django_letsads.worker import pgsql
 
 logger = logging.getLogger(__name__)
@@ -106,10 +107,10 @@ def claim(
             )
             record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
         campaigns = {
-            pk: (sender, text)
-            for pk, sender, text in Campaign.objects.filter(
+            pk: (sender, outgoing_text(translit, text))
+            for pk, sender, text, translit in Campaign.objects.filter(
                 pk__in={row[2] for row in rows if row[2] is not None}
-            ).values_list("id", "sender", "text")
+            ).values_list("id", "sender", "text", "transliterate")
         }
         notify([row[0] for row in rows], Status.PENDING, Status.SENDING)
     claimed = []

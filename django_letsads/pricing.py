@@ -1,0 +1,142 @@
+"""What sending campaigns will cost, before anything is spent.
+
+The gateway bills per segment per recipient, and the encoding decides the segments, so the
+estimate counts the segments of the text each message will carry (:func:`message_texts`, through
+:func:`~django_letsads.translit.outgoing_text`, exactly as the worker sends it) and multiplies by
+``LETSADS["PRICE_PER_SEGMENT"]``. Without a price the segments are still counted.
+
+For each campaign the estimate also prices the other choice (as written / transliterated), so a
+person sees what transliteration saves. When the total exceeds the known balance, the estimate is
+``over_balance``: the admin then asks for an explicit extra confirmation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django_letsads.conf import letsads_settings
+from django_letsads.gsm7 import ucs2_characters
+from django_letsads.models import Campaign
+from django_letsads.status import Status
+from django_letsads.text import GSM7, analyze
+from django_letsads.translit import outgoing_text
+
+#: The POST field of the "send anyway" tick an over-balance confirmation requires.
+SEND_ANYWAY_FIELD = "letsads_send_anyway"
+
+
+@dataclass(frozen=True)
+class CampaignPrice:
+    """One campaign's pending messages: the segments and cost of what will be sent.
+
+    ``other_segments``/``other_cost`` price the other choice (transliterated when the campaign
+    sends the text as written, as written when it transliterates); ``None`` when transliteration
+    would not change the text. ``still_ucs2`` lists the characters that keep a transliterated text
+    UCS-2 (an emoji, a typographic dash), to say why it did not get cheaper.
+    """
+
+    campaign: Campaign
+    messages: int
+    encoding: str
+    segments_per_message: int
+    segments: int
+    cost: Decimal | None
+    other_segments: int | None
+    other_cost: Decimal | None
+    still_ucs2: tuple[str, ...]
+
+    @property
+    def transliterated(self) -> bool:
+        return bool(self.campaign.transliterate)
+
+    @property
+    def still_ucs2_display(self) -> str:
+        """The characters with their code points (a no-break space is invisible on its own)."""
+        return ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in self.still_ucs2)
+
+
+@dataclass(frozen=True)
+class PriceEstimate:
+    """The estimate for a selection of campaigns, with the balance it is compared with."""
+
+    rows: Sequence[CampaignPrice]
+    price: Decimal | None
+    balance: Decimal | None
+    currency: str = ""
+
+    @property
+    def segments(self) -> int:
+        return sum(row.segments for row in self.rows)
+
+    @property
+    def total(self) -> Decimal | None:
+        if self.price is None:
+            return None
+        return sum((row.cost or Decimal(0) for row in self.rows), Decimal(0))
+
+    @property
+    def balance_after(self) -> Decimal | None:
+        if self.total is None or self.balance is None:
+            return None
+        return self.balance - self.total
+
+    @property
+    def over_balance(self) -> bool:
+        after = self.balance_after
+        return after is not None and after < 0
+
+
+def message_texts(campaign: Campaign, pending: int) -> list[tuple[str, int]]:
+    """(text as written, number of messages) for the ``pending`` messages of ``campaign``.
+
+    Every message of a campaign carries the campaign's text today; the one place to change when
+    messages get texts of their own (personalisation), so the estimate stays exact.
+    """
+    return [(campaign.text, pending)] if pending else []
+
+
+def _segments(texts: Sequence[tuple[str, int]], transliterate: bool) -> tuple[int, list[str]]:
+    total = 0
+    still_ucs2: list[str] = []
+    for written, count in texts:
+        info = analyze(outgoing_text(transliterate, written))
+        total += info.segments * count
+        if transliterate and info.encoding != GSM7:
+            still_ucs2 += ucs2_characters(outgoing_text(True, written))
+    return total, list(dict.fromkeys(still_ucs2))
+
+
+def campaign_price(campaign: Campaign, pending: int, price: Decimal | None) -> CampaignPrice:
+    """Segments and cost of sending ``pending`` messages of ``campaign`` as it is set up."""
+    texts = message_texts(campaign, pending)
+    segments, still_ucs2 = _segments(texts, campaign.transliterate)
+    other, _ = _segments(texts, not campaign.transliterate)
+    changes = outgoing_text(True, campaign.text) != campaign.text
+    info = analyze(outgoing_text(campaign.transliterate, campaign.text))
+    return CampaignPrice(
+        campaign=campaign,
+        messages=pending,
+        encoding=info.encoding,
+        segments_per_message=info.segments,
+        segments=segments,
+        cost=None if price is None else price * segments,
+        other_segments=other if changes else None,
+        other_cost=None if price is None or not changes else price * other,
+        still_ucs2=tuple(still_ucs2),
+    )
+
+
+def estimate(
+    campaigns: Sequence[Campaign],
+    counts: Mapping[int, Mapping[str, int]],
+    *,
+    balance: Decimal | None = None,
+    currency: str = "",
+) -> PriceEstimate:
+    """The estimate for ``campaigns``, given their message counts per status
+    (:func:`django_letsads.campaigns.status_counts`) and the account ``balance`` if known."""
+    price = letsads_settings.PRICE_PER_SEGMENT
+    rows = [campaign_price(c, counts[c.pk][Status.PENDING], price) for c in campaigns]
+    return PriceEstimate(rows=rows, price=price, balance=balance, currency=currency)
