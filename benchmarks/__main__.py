@@ -26,8 +26,17 @@ CASES = {
     "poll": ("postgres", "sqlite"),
     "scale": ("postgres",),
     "admin": ("postgres",),
+    "scheduling": ("postgres", "sqlite"),
+    "reports": ("postgres",),
 }
-MODULES = {"send": "send", "poll": "poll", "scale": "scale", "admin": "admin_list"}
+MODULES = {
+    "send": "send",
+    "poll": "poll",
+    "scale": "scale",
+    "admin": "admin_list",
+    "scheduling": "scheduling",
+    "reports": "reports",
+}
 #: One database per run, so that runs on one machine (CI, people) never drop each other's.
 PG_NAME = f"letsads_bench_{os.getpid()}"
 

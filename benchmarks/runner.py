@@ -76,13 +76,21 @@ def main(argv: list[str]) -> None:
         profiler.start()
     start_rss = rss_mb()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     details = work()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if profiler is not None:
         profiler.stop()
         Path(profile_path or "").write_text(profiler.output_text(unicode=True, show_all=False))
-    result = {"seconds": seconds, "start_rss_mb": start_rss, "peak_rss_mb": peak_rss, **details}
+    result = {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "start_rss_mb": start_rss,
+        "peak_rss_mb": peak_rss,
+        **details,
+    }
     sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
 
 

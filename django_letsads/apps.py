@@ -11,6 +11,7 @@ class LetsAdsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks (django_letsads.E00x / W00x).
-        from django_letsads import cascade, checks  # noqa: F401
+        from django_letsads import cascade, checks, signals, tasks  # noqa: F401
 
         cascade.connect()
+        signals.work_queued.connect(tasks.on_work_queued, dispatch_uid="letsads-tasks")

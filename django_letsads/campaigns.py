@@ -1,8 +1,9 @@
-"""What people do to campaigns (start, pause, resume, cancel, resend, poll now, delete).
+"""What people do to campaigns (start, schedule, pause, resume, cancel, resend, poll now, delete).
 
 The admin and the management commands call these; each is one short transaction that locks the
 campaign row first, so a double click or two admins at once cannot start or resend anything twice.
-None of them talks to the gateway: sending is the worker's job.
+None of them talks to the gateway: sending is the worker's job, and the worker is told through
+``signals.work_queued`` after commit (this module never imports it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import router, transaction
 from django.db.models import Count, Exists, Model, OuterRef, QuerySet
@@ -17,8 +19,10 @@ from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from django_letsads import scheduling
 from django_letsads.cascade import delete_messages_of
 from django_letsads.models import Campaign, Message, StatusEvent
+from django_letsads.signals import work_queued
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 
@@ -44,6 +48,8 @@ def start_campaign(campaign_id: int) -> StartResult:
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.state not in STARTABLE:
             return StartResult(False, f"campaign is {campaign.state}")
+        if campaign.expires_at is not None and campaign.expires_at <= timezone.now():
+            return StartResult(False, "campaign has expired")
         if not campaign.messages.filter(status=Status.PENDING).exists():
             return StartResult(False, "campaign has no pending recipients")
         campaign.state = Campaign.State.SENDING
@@ -53,6 +59,22 @@ def start_campaign(campaign_id: int) -> StartResult:
         transaction.on_commit(_enqueue_send_task)
     logger.info("Campaign %s started", campaign_id)
     return StartResult(True)
+
+
+def schedule_campaign(campaign_id: int, when: datetime) -> Campaign:
+    """Schedule a draft campaign to start at ``when`` (an aware datetime in the future).
+
+    A send round starts it at that moment, exactly once (``scheduling.start_due_campaigns``).
+    Raises :class:`~django_letsads.scheduling.ScheduleError` (a ``ValueError`` with a ``code``)
+    and changes nothing when the time is past or naive, the campaign is not a draft or has no
+    recipients waiting, or it would expire before starting.
+    """
+    return scheduling.schedule(campaign_id, when)
+
+
+def unschedule_campaign(campaign_id: int) -> bool:
+    """Make a scheduled campaign a draft again; False if it was not (or no longer) scheduled."""
+    return scheduling.unschedule(campaign_id)
 
 
 def pause_campaigns(campaign_ids: Iterable[int], reason: str) -> int:
@@ -212,12 +234,8 @@ def status_counts(campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
 
 
 def _enqueue_send_task() -> None:
-    from django_letsads import tasks
-
-    tasks.enqueue_send()
+    work_queued.send(sender=Message, kind="send")
 
 
 def _enqueue_poll_task() -> None:
-    from django_letsads import tasks
-
-    tasks.enqueue_poll()
+    work_queued.send(sender=Message, kind="poll")

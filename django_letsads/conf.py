@@ -6,6 +6,9 @@ settings changed at run time just work; nothing is cached at import.
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,9 +51,44 @@ DEFAULTS: dict[str, Any] = {
     "BALANCE_CACHE_SECONDS": 60,
     # Enqueue send/poll rounds on Django's task framework (django_letsads.tasks).
     "USE_TASKS": False,
+    # Local times ("HH:MM", start, end) in which no campaign message is claimed; None: never.
+    "QUIET_HOURS": ("21:00", "09:00"),
+    # Time zone of QUIET_HOURS; None: settings.TIME_ZONE.
+    "TIME_ZONE": None,
     # Price of one segment in the account's currency, for cost estimates; None: no estimate.
     "PRICE_PER_SEGMENT": None,
+    # Seconds after which a worker's heartbeat no longer counts as a running worker.
+    "WORKER_STALE_AFTER": 600,
 }
+
+
+def parse_quiet_hours(value: Any) -> tuple[datetime.time, datetime.time] | None:
+    """``QUIET_HOURS`` as two wall-clock times, or None when it is switched off.
+
+    Raises ``ValueError`` saying what is wrong; the system check and the setting's property
+    both use it, so a bad value is reported by ``manage.py check`` and never misread at run time.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ValueError('it must be None or a pair of local times, e.g. ("21:00", "09:00")')
+    times = [_parse_time(part) for part in value]
+    if times[0] == times[1]:
+        raise ValueError("its start and end are the same time")
+    return times[0], times[1]
+
+
+def _parse_time(part: Any) -> datetime.time:
+    if isinstance(part, datetime.time):
+        if part.tzinfo is not None:
+            raise ValueError(f"{part!r} has a time zone; the zone is LETSADS['TIME_ZONE']")
+        return part
+    if isinstance(part, str):
+        try:
+            return datetime.datetime.strptime(part.strip(), "%H:%M").time()
+        except ValueError:
+            pass
+    raise ValueError(f'{part!r} is not a time written as "HH:MM" (24-hour clock)')
 
 
 class LetsAdsSettings:
@@ -160,6 +198,30 @@ class LetsAdsSettings:
         return bool(self._get("USE_TASKS"))
 
     @property
+    def QUIET_HOURS(self) -> tuple[datetime.time, datetime.time] | None:
+        value = self._get("QUIET_HOURS")
+        try:
+            return parse_quiet_hours(value)
+        except ValueError as exc:
+            from django_letsads.exceptions import LetsAdsConfigurationError
+
+            raise LetsAdsConfigurationError(
+                f"settings.LETSADS['QUIET_HOURS'] is {value!r}: {exc}."
+            ) from None
+
+    @property
+    def TIME_ZONE(self) -> zoneinfo.ZoneInfo:
+        name = self._get("TIME_ZONE") or django_settings.TIME_ZONE or "UTC"
+        try:
+            return zoneinfo.ZoneInfo(str(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            from django_letsads.exceptions import LetsAdsConfigurationError
+
+            raise LetsAdsConfigurationError(
+                f"settings.LETSADS['TIME_ZONE'] is {name!r}, not a time zone zoneinfo knows."
+            ) from None
+
+    @property
     def PRICE_PER_SEGMENT(self) -> Decimal | None:
         value = self._get("PRICE_PER_SEGMENT")
         if value is None or value == "":
@@ -173,6 +235,10 @@ class LetsAdsSettings:
                 "segment that is not negative, e.g. Decimal('0.45'), or None."
             )
         return price
+
+    @property
+    def WORKER_STALE_AFTER(self) -> int:
+        return max(1, int(self._get("WORKER_STALE_AFTER")))
 
 
 def parse_price(value: Any) -> Decimal | None:

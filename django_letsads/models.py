@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from django_letsads.status import FINAL_STATUSES, Status
 
@@ -45,7 +47,29 @@ class Campaign(models.Model):
     state = models.CharField(
         _("state"), max_length=9, choices=State.choices, default=State.DRAFT, db_index=True
     )
+    #: Set by ``campaigns.schedule_campaign``: a send round starts the campaign at that moment.
     scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("Messages not sent by then are not sent at all (they become expired)."),
+    )
+    max_per_minute = models.PositiveIntegerField(
+        _("messages per minute at most"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Across all workers; empty: as fast as the workers send."),
+    )
+    ignore_quiet_hours = models.BooleanField(
+        _("send during quiet hours"),
+        default=False,
+        help_text=_("Also send in the night-time window in which campaigns are held."),
+    )
+    #: The pace's state (see :mod:`django_letsads.scheduling`): the earliest time at which the
+    #: next message of a campaign with ``max_per_minute`` may be claimed.
+    pace_next_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -73,6 +97,20 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         ordering = ["-created_at", "-id"]
         permissions = [("send_campaign", _("Can send campaigns"))]
+        indexes = [
+            # What every send round asks first (``scheduling.begin_round``): the scheduled
+            # campaigns now due, and the unfinished ones now expired. Partial, so the finished
+            # campaigns (nearly all of them, in time) are not in these indexes at all.
+            models.Index(
+                fields=["scheduled_at"], condition=Q(state="scheduled"), name="letsads_camp_due"
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(state__in=["scheduled", "sending", "paused"])
+                & Q(expires_at__isnull=False),
+                name="letsads_camp_expiring",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -238,3 +276,35 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status or '∅'} → {self.new_status}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running worker process (``letsads_send``/``letsads_poll``, or a task round).
+
+    Written by :mod:`django_letsads.heartbeat` at most every few seconds, deleted when the process
+    ends; a row not seen for ``LETSADS["WORKER_STALE_AFTER"]`` seconds belongs to a process that
+    died or a task worker that went quiet, and is ignored.
+    """
+
+    class Kind(models.TextChoices):
+        SEND = "send", pgettext_lazy("worker kind", "send")
+        POLL = "poll", pgettext_lazy("worker kind", "poll")
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+    #: When the last complete round ended, and what it did ("claimed=50 sent=50").
+    last_round_at = models.DateTimeField(_("last round at"), null=True, blank=True)
+    last_round = models.CharField(_("last round"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "host", "pid"], name="letsads_heartbeat_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.host}:{self.pid}"

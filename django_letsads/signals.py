@@ -14,6 +14,11 @@
     Sent by the outbox worker, the poller and admin actions when a stored message changes status,
     after the transaction commits. ``code`` is the gateway's code (``MESSAGE_IS_DELIVERED``,
     ``NOT_ENOUGH_MONEY`` …) or ``""``. No cost when nothing is connected.
+
+``work_queued(sender=Message, kind=<"send" | "poll">)``
+    Sent after commit when a person's action gives the worker something to do (a campaign
+    started or resumed, unknown messages resent, statuses to poll now). The task integration
+    (:mod:`django_letsads.tasks`) listens to it, so that the services need not import the worker.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from django.dispatch import Signal
 pre_send = Signal()
 post_send = Signal()
 status_changed = Signal()
+work_queued = Signal()
 
 
 class CancelSend(Exception):

@@ -41,7 +41,11 @@ def send_round(limit: int | None = None) -> dict[str, int]:
     """One round of the send worker, as a task."""
     from django_letsads.worker import SendWorker
 
-    return SendWorker(limit=limit).run_once().as_dict()
+    worker = SendWorker(limit=limit)
+    report = worker.run_once()
+    # A task worker process runs many rounds: its row stays and goes stale when rounds stop.
+    worker.heartbeat.beat(report)
+    return report.as_dict()
 
 
 @_task
@@ -49,7 +53,18 @@ def poll_round(limit: int | None = None) -> dict[str, int]:
     """One round of the status poller, as a task."""
     from django_letsads.worker import PollWorker
 
-    return PollWorker(limit=limit).run_once().as_dict()
+    worker = PollWorker(limit=limit)
+    report = worker.run_once()
+    worker.heartbeat.beat(report)
+    return report.as_dict()
+
+
+def on_work_queued(sender: Any, kind: str = "send", **kwargs: Any) -> None:
+    """Receiver of ``signals.work_queued``: enqueue the round the work needs (if enabled)."""
+    if kind == "poll":
+        enqueue_poll()
+    else:
+        enqueue_send()
 
 
 def enqueue_send() -> None:

@@ -87,6 +87,8 @@ LETSADS = {
     "API_URL": os.environ.get("LETSADS_API_URL", "http://127.0.0.1:9/"),
     "TIMEOUT": float(os.environ.get("LETSADS_TIMEOUT", "5")),
     "CLAIM_LEASE": int(os.environ.get("LETSADS_CLAIM_LEASE", "600")),
+    # Off, so no test depends on the hour it runs at; tests of quiet hours set it and the clock.
+    "QUIET_HOURS": None,
 }
 
 LOGGING_CONFIG = None

@@ -91,3 +91,12 @@ def test_error_messages_never_show_the_password():
         messages = run_checks()
     assert messages
     assert all("s3cr3t-pw" not in str(m) for m in messages)
+
+
+@pytest.mark.parametrize("value", [0, -5, "600", 1.5, True])
+def test_worker_stale_after_must_be_positive_whole_seconds(value):
+    assert "django_letsads.E060" in check_ids(WORKER_STALE_AFTER=value)
+
+
+def test_worker_stale_after_default_passes():
+    assert "django_letsads.E060" not in check_ids(WORKER_STALE_AFTER=600)

@@ -208,10 +208,14 @@ def test_section_order() -> None:
 def test_every_image_and_local_file_the_readme_names_exists() -> None:
     images = re.findall(r"^\.\. image:: (\S+)$", README_TEXT, re.MULTILINE)
     assert images[0] == "docs/images/admin-campaigns.png"  # the one at the top
-    # The admin's screenshots, made by tests/browser/test_admin_everyday.py.
+    # The admin's screenshots (test_admin_everyday.py and the charts of the reports).
     assert set(images) == {
-        f"docs/images/admin-{name}.png"
-        for name in ("campaigns", "live-progress", "campaign-form", "confirm")
+        *(
+            f"docs/images/admin-{name}.png"
+            for name in ("campaigns", "live-progress", "campaign-form", "confirm")
+        ),
+        "docs/images/campaign-charts-light.png",
+        "docs/images/campaign-charts-dark.png",
     }
     named = re.findall(r"``((?:docs|example_project|\.ci)/[\w./-]+\.\w+)``", README_TEXT)
     missing = [path for path in [*images, *named] if not (ROOT / path).is_file()]

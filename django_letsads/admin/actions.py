@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from django_letsads import campaigns, pricing
+from django_letsads.admin import display
 from django_letsads.admin.balance import account_balance, forget_balance
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import Confirmation, confirmation_page
@@ -133,6 +134,13 @@ def _send_confirmation(
             ]
         )
     empty = [c.name for c in selected if not counts[c.pk][Status.PENDING]]
+    warnings = [display.expiry_warning(selected)]
+    if empty:
+        warnings.insert(
+            0,
+            _("These campaigns have no recipients and will not start: %(names)s.")
+            % {"names": ", ".join(empty)},
+        )
     return Confirmation(
         title=_("Send campaigns?"),
         action="send_campaigns",
@@ -143,12 +151,7 @@ def _send_confirmation(
                 "Invalid and duplicate numbers were left out when the recipients were imported."
             ),
         ],
-        warning=(
-            _("These campaigns have no recipients and will not start: %(names)s.")
-            % {"names": ", ".join(empty)}
-            if empty
-            else ""
-        ),
+        warning=" ".join(w for w in warnings if w),
         columns=[
             _("Campaign"),
             _("Sender"),

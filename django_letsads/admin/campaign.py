@@ -21,9 +21,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, display, import_report, live
+from django_letsads.admin import actions, display, import_report, live, schedule
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
+from django_letsads.admin.reports import CampaignReportsMixin
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
 from django_letsads.importing import ImportReport, import_recipients
 from django_letsads.models import Campaign, Message
@@ -57,11 +58,12 @@ def counts_of(campaign: Campaign) -> dict[str, int]:
     return dict(counts)
 
 
-class CampaignAdmin(_ModelAdmin):
+class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
         "live_state",
+        "schedule",
         "progress",
         "rate",
         "created",
@@ -69,6 +71,7 @@ class CampaignAdmin(_ModelAdmin):
     list_filter = ["state", "created_at"]
     search_fields = ["name", "text"]
     readonly_fields = [
+        "scheduled_at",
         "live_state",
         "message_counts",
         "excluded",
@@ -80,6 +83,8 @@ class CampaignAdmin(_ModelAdmin):
     ]
     actions = [
         actions.send_campaigns,
+        schedule.schedule_campaigns,
+        schedule.unschedule_campaigns,
         actions.cancel_campaigns,
         actions.resend_unknown_messages,
         actions.poll_campaigns_now,
@@ -220,15 +225,25 @@ class CampaignAdmin(_ModelAdmin):
     def progress(self, campaign: Campaign) -> SafeString:
         return self._live(campaign, compact=True)
 
+    @admin.display(description=gettext_lazy("schedule"))
+    def schedule(self, campaign: Campaign) -> str:
+        return display.schedule_summary(campaign)
+
     # A short header: the list must fit 1400 px with the sidebar and the filters open.
     @admin.display(description=gettext_lazy("% delivered"))
     def rate(self, campaign: Campaign) -> SafeString:
         return display.rate_label(campaign.pk, counts_of(campaign))
 
     @admin.display(description=gettext_lazy("created at"), ordering="created_at")
-    def created(self, campaign: Campaign) -> str:
-        # The short form ("02.12.2026 06:50"): the long one never wraps and widens the list.
-        return date_format(timezone.localtime(campaign.created_at), "SHORT_DATETIME_FORMAT")
+    def created(self, campaign: Campaign) -> SafeString:
+        # Date over time, in the short form: Django's one-line date never wraps and widens the
+        # list past 1400 px.
+        moment = timezone.localtime(campaign.created_at)
+        return format_html(
+            '<span class="letsads-date">{}<br>{}</span>',
+            date_format(moment, "SHORT_DATE_FORMAT"),
+            date_format(moment, "TIME_FORMAT"),
+        )
 
     # -- detail --------------------------------------------------------------------------------
 
@@ -255,10 +270,14 @@ class CampaignAdmin(_ModelAdmin):
         return campaign is None or campaign.state in STARTABLE
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
-        main = ["name", "sender", "text", "transliterate", "scheduled_at"]
+        main = ["name", "sender", "text", "transliterate", "scheduled_at", "expires_at"]
+        pace = ["max_per_minute", "ignore_quiet_hours"]
         status = ["live_state", "message_counts", "excluded", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
-        fieldsets: list[tuple[str | None, dict[str, Any]]] = [(None, {"fields": main})]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [
+            (None, {"fields": main}),
+            (_("Pace and quiet hours"), {"fields": pace}),
+        ]
         if self.is_editable(obj):
             fieldsets.append(
                 (
@@ -282,7 +301,9 @@ class CampaignAdmin(_ModelAdmin):
         if not self.is_editable(obj):
             # A campaign that is sending or done keeps its text and sender: its messages are
             # (being) sent with them.
-            fields += ["name", "sender", "text", "transliterate", "scheduled_at"]
+            fields += ["name", "sender", "text", "transliterate"]
+        if obj is not None and obj.state in (Campaign.State.DONE, Campaign.State.CANCELLED):
+            fields += ["expires_at", "max_per_minute", "ignore_quiet_hours"]
         return fields
 
     def render_change_form(
@@ -294,13 +315,15 @@ class CampaignAdmin(_ModelAdmin):
         form_url: str = "",
         obj: Campaign | None = None,
     ) -> HttpResponse:
-        editable = self.is_editable(obj) and (add or self.has_change_permission(request, obj))
+        finished = obj is not None and obj.state in (Campaign.State.DONE, Campaign.State.CANCELLED)
+        editable = not finished and (add or self.has_change_permission(request, obj))
         if add:
             context["title"] = _("New campaign")
         else:
             context["title"] = _("Edit campaign") if editable else _("Campaign")
-        if not editable:
-            # Every field of a campaign that is sending or done is read-only: nothing to save.
+        if finished:
+            # Every field of a finished campaign is read-only: nothing to save. (A sending one
+            # can still change its pace and expiry.)
             context.update(
                 show_save=False, show_save_and_continue=False, show_save_and_add_another=False
             )

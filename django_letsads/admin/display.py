@@ -11,15 +11,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from django_letsads import scheduling
+from django_letsads.conf import letsads_settings
+from django_letsads.models import Campaign
 from django_letsads.status import Status
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django_stubs_ext import StrOrPromise
+
+#: The confirmation pages warn about an expiry closer than this to the start.
+EXPIRY_NEAR_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -217,3 +227,57 @@ def translate_reason(reason: str) -> str:
         return _("not a valid number for country code +%(code)s") % {"code": country.group(1)}
     known = _REASONS.get(reason)
     return str(known) if known is not None else reason
+
+
+def when(moment: datetime) -> str:
+    """A moment as the admin shows dates: in the site's (current) time zone and language."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def quiet_wait(end: datetime) -> str:
+    return _("waiting for quiet hours to end at %(time)s") % {
+        "time": end.astimezone(letsads_settings.TIME_ZONE).strftime("%H:%M")
+    }
+
+
+def schedule_summary(campaign: Campaign, now: datetime | None = None) -> str:
+    """When a campaign sends, for the list: its start, quiet hours holding it, expiry, pace."""
+    now = now or timezone.now()
+    parts: list[str] = []
+    if campaign.state == Campaign.State.SCHEDULED and campaign.scheduled_at is not None:
+        parts.append(_("starts %(time)s") % {"time": when(campaign.scheduled_at)})
+        end = scheduling.holds(campaign, campaign.scheduled_at)
+        if end is not None:
+            parts.append(quiet_wait(end))
+    elif campaign.state == Campaign.State.SENDING:
+        end = scheduling.holds(campaign, now)
+        if end is not None:
+            parts.append(quiet_wait(end))
+    if campaign.state in scheduling.UNFINISHED and campaign.expires_at is not None:
+        parts.append(_("expires %(time)s") % {"time": when(campaign.expires_at)})
+    if campaign.max_per_minute and campaign.state in scheduling.UNFINISHED:
+        parts.append(_("at most %(count)d a minute") % {"count": campaign.max_per_minute})
+    return "; ".join(parts) or "—"
+
+
+def expiry_warning(campaigns: list[Campaign], start: datetime | None = None) -> str:
+    """What a confirmation page says about campaigns that expire before or soon after ``start``
+    (now, for Send)."""
+    start = start or timezone.now()
+    lines = []
+    for campaign in campaigns:
+        expires = campaign.expires_at
+        if expires is None:
+            continue
+        values = {"name": campaign.name, "time": when(expires)}
+        if expires <= start:
+            lines.append(_("“%(name)s” expired at %(time)s: it will not be sent.") % values)
+        elif (expires - start).total_seconds() <= EXPIRY_NEAR_SECONDS:
+            lines.append(
+                _(
+                    "“%(name)s” expires at %(time)s: messages not sent by then will not be "
+                    "sent at all."
+                )
+                % values
+            )
+    return " ".join(lines)

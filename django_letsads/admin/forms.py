@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -76,8 +77,18 @@ class CampaignForm(_ModelForm):
 
     class Meta:
         model = Campaign
+        # ``scheduled_at`` is not here: only the Schedule action sets it, through
+        # ``campaigns.schedule_campaign``, so no campaign looks scheduled without being so.
         # ``transliterate`` before ``text``: clean_text validates the text that will be sent.
-        fields = ["name", "sender", "transliterate", "text", "scheduled_at"]
+        fields = [
+            "name",
+            "sender",
+            "transliterate",
+            "text",
+            "expires_at",
+            "max_per_minute",
+            "ignore_quiet_hours",
+        ]
         widgets = {"text": SmsTextWidget(attrs={"rows": 6, "cols": 60})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -89,6 +100,24 @@ class CampaignForm(_ModelForm):
         if "transliterate" in self.fields and "text" in self.fields:
             # The counter follows the checkbox, to count what will be sent.
             self.fields["text"].widget.attrs["data-transliterate"] = self["transliterate"].auto_id
+
+    def clean_expires_at(self) -> Any:
+        value = self.cleaned_data.get("expires_at")
+        if value is None or value == self.initial.get("expires_at"):
+            return value
+        if value <= timezone.now():
+            raise forms.ValidationError(_("The expiry must be in the future."), code="past")
+        scheduled_at = self.instance.scheduled_at
+        if (
+            self.instance.state == Campaign.State.SCHEDULED
+            and scheduled_at
+            and value <= scheduled_at
+        ):
+            raise forms.ValidationError(
+                _("The campaign is scheduled to start later; it must expire after it starts."),
+                code="before_start",
+            )
+        return value
 
     def clean_text(self) -> str:
         # Browsers submit line breaks as CRLF; the counter (and the phone) count one character.

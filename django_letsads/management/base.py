@@ -58,11 +58,18 @@ class WorkerCommand(BaseCommand):
         if self._show_progress(options):
             self.progress = RoundProgress(self.progress_kind, sys.stdout, limit=options["limit"])
             worker.on_progress = self.progress
-        if options["loop"]:
-            run_loop(worker, interval=options["interval"], on_round=self._summary)
-            return
-        report = worker.run_once()
-        self._summary(report)
+
+        def round_done(report: RoundReport) -> None:
+            worker.heartbeat.beat(report)
+            self._summary(report)
+
+        # The heartbeat row lives as long as this command: the admin and letsads_status see it.
+        with worker.heartbeat:
+            if options["loop"]:
+                run_loop(worker, interval=options["interval"], on_round=round_done)
+                return
+            report = worker.run_once()
+            round_done(report)
         if report.stop_error is not None:
             raise CommandError(
                 f"LetsAds refused the account: {report.stop_error.code} "

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.gateway import client_from_settings
+from django_letsads.heartbeat import process_heartbeat
 from django_letsads.worker.report import RoundReport
 
 
@@ -18,7 +19,11 @@ class BaseWorker:
     ``client`` is for tests and embedding; by default each round builds one from settings (read
     then, so a changed password takes effect on the next round) and closes it afterwards.
     ``stop_event`` set from another thread or a signal handler ends the round gracefully.
+    ``heartbeat`` tells the admin and ``letsads_status`` that this process is alive.
     """
+
+    #: The heartbeat's kind ("send" or "poll").
+    kind = ""
 
     def __init__(
         self,
@@ -34,9 +39,17 @@ class BaseWorker:
         self._client = client
         self.stop_event = stop_event or threading.Event()
         self.on_progress = on_progress
+        self.heartbeat = process_heartbeat(self.kind)
 
     def run_once(self) -> RoundReport:
         raise NotImplementedError(f"{type(self).__name__} must implement run_once()")
+
+    def progress(self, report: RoundReport) -> None:
+        """Called by a round as results are written: the heartbeat (throttled), then
+        ``on_progress``."""
+        self.heartbeat.beat()
+        if self.on_progress is not None:
+            self.on_progress(report)
 
     @contextmanager
     def round_client(self) -> Iterator[LetsAdsClient]:

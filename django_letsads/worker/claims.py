@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from django_letsads import scheduling
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.dispatch import BatchResult
 from django_letsads.models import Campaign, Message
@@ -70,25 +71,24 @@ def claim(
     now = now or timezone.now()
     after = after or {}
     with transaction.atomic():
-        sources: list[int | None] = [None]
-        sources.extend(
-            Campaign.objects.filter(state=Campaign.State.SENDING)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+        # Quiet hours, expiry and paces decide which campaigns may give messages now.
+        window = scheduling.claimable_campaigns(now)
+        sources: list[int | None] = [None, *window.campaign_ids]
         per_source: list[list[int]] = []
         for campaign_id in sources:
             qs = Message.objects.filter(status=Status.PENDING)
             if campaign_id is None:
                 qs = qs.filter(campaign__isnull=True)
+                size = limit
             else:
                 qs = qs.filter(campaign_id=campaign_id)
+                size = window.limit(campaign_id, limit)
             if campaign_id in after:
                 qs = qs.filter(id__gt=after[campaign_id])
             qs = qs.order_by("id")
             if _skip_locked():
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
-            per_source.append(list(qs.values_list("id", flat=True)[:limit]))
+            per_source.append(list(qs.values_list("id", flat=True)[:size]))
         ids = list(heapq.merge(*per_source))[:limit]
         if not ids:
             return []
@@ -106,6 +106,7 @@ def claim(
                 .values_list("id", "recipient", "campaign_id", "sender", "text")
             )
             record_events([row[0] for row in rows], Status.PENDING, Status.SENDING, when=now)
+        window.record(Counter(row[2] for row in rows))
         campaigns = {
             pk: (sender, outgoing_text(translit, text))
             for pk, sender, text, translit in Campaign.objects.filter(

@@ -229,6 +229,7 @@ class PollWorker(BaseWorker):
     on the thread pool, so the gateway is never left waiting for the database.
     """
 
+    kind = "poll"
     #: Polls claimed, and answers written, per transaction.
     chunk = 500
 
@@ -305,5 +306,4 @@ class _PollRound:
                 usable.append(answer)
         self.report.counts.update(retry_on_db_error(apply_answers, usable).counts)
         retry_on_db_error(release_due, skipped)
-        if self.worker.on_progress is not None:
-            self.worker.on_progress(self.report)
+        self.worker.progress(self.report)

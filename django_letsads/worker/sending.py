@@ -16,6 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from django_letsads import scheduling
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.dispatch import BatchResult, send_batch
@@ -60,6 +61,8 @@ class SendWorker(BaseWorker):
     """Sends pending messages. ``run_once()`` is one round: it sends until nothing is pending,
     ``limit`` messages were claimed, the gateway stops it, or ``stop_event`` is set."""
 
+    kind = "send"
+
     def run_once(self) -> RoundReport:
         report = RoundReport()
         # Read now, before any claim: a bad schedule found only when the answer is written
@@ -68,6 +71,12 @@ class SendWorker(BaseWorker):
         recovered = retry_on_db_error(claims.recover_expired_claims, letsads_settings.CLAIM_LEASE)
         retry_on_db_error(pgsql.refresh_stale_statistics)
         report.add(expired_claims=recovered)
+        due = retry_on_db_error(scheduling.begin_round)
+        report.add(
+            campaigns_started=len(due.started),
+            campaigns_expired=len(due.expired),
+            campaign_messages_expired=due.expired_messages,
+        )
         with self.round_client() as client:
             _Round(self, client, report).run()
         logger.info("letsads_send round: %s", report.summary())
@@ -206,8 +215,8 @@ class _Round:
                 released=applied.released,
                 stale=applied.stale,
             )
-        if applied_list and self.worker.on_progress is not None:
-            self.worker.on_progress(self.report)
+        if applied_list:
+            self.worker.progress(self.report)
 
     def _stop(self) -> None:
         """Send nothing more: cancel batches not yet started and release their claims."""
