@@ -42,7 +42,7 @@ CHUNK_SIZE = 5000
 MAX_REPORTED_REJECTS = 1000
 
 _PHONE_HEADERS = ("phone", "number", "tel", "mobile", "msisdn", "recipient", "телефон", "номер")
-_NAME_HEADERS = ("name", "ім'я", "імʼя", "имя", "піб", "фио", "contact")
+_NAME_HEADERS = ("name", "ім'я", "імʼя", "ім\u2019я", "имя", "піб", "фио", "contact")
 _TEXT_SEPARATORS = re.compile(r"[,;\r\n]")
 _NAME_MAX = Message._meta.get_field("recipient_name").max_length or 200
 
@@ -191,7 +191,8 @@ def _csv_row(
     name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
     # PostgreSQL text cannot hold NUL; one stray NUL in a name must not fail the whole import.
     name = name.replace("\x00", "")
-    return number, phone or ";".join(row), name[:_NAME_MAX]
+    # An empty phone cell is reported as such ("empty"), quoting nothing else of the row.
+    return number, phone, name[:_NAME_MAX]
 
 
 def _columns(header: list[str], *, named: bool = False) -> tuple[int, int | None]:

@@ -53,8 +53,9 @@ def test_schedule_shows_the_send_confirmation_with_a_time_field(boss, letsads_si
 
     page = response.content.decode()
     assert "Schedule campaigns?" in page
-    cells = re.findall(r'<td class="num">(.*?)</td>', page)
-    assert cells[:2] == ["Test", "3"]  # sender, recipients: the Send confirmation's table
+    # sender (text), recipients (a number): the Send confirmation's table
+    assert re.findall(r'<td class="text">(.*?)</td>', page)[0] == "Test"
+    assert re.findall(r'<td class="num">(.*?)</td>', page)[0] == "3"
     assert "Account balance: 1000" in page
     assert 'name="scheduled_at_0"' in page
     assert 'name="scheduled_at_1"' in page

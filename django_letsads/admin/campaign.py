@@ -12,13 +12,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html, format_html_join
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads.admin import actions, confirming, display, schedule
+from django_letsads.admin import actions, confirming, display, import_report, live, schedule
 from django_letsads.admin.balance import account_balance
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
@@ -33,8 +36,6 @@ else:  # the classes are generic only in the stubs
     _ModelAdmin = admin.ModelAdmin
 
 
-#: Rejected lines listed in the message after an import; the rest are counted.
-SHOWN_REJECTS = 20
 _COUNTS_ATTR = "_letsads_counts"
 
 
@@ -61,19 +62,17 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
-        "state",
+        "live_state",
         "schedule",
-        "sender",
-        "recipients",
         "progress",
         "rate",
-        "created_at",
+        "created",
     ]
     list_filter = ["state", "created_at"]
     search_fields = ["name", "text"]
     readonly_fields = [
         "scheduled_at",
-        "state",
+        "live_state",
         "message_counts",
         "excluded",
         "opt_outs",
@@ -96,6 +95,38 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
 
     class Media:
         css = {"all": ("django_letsads/admin.css",)}
+        js = ("django_letsads/live_progress.js",)
+
+    # -- live progress -------------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        progress = path(
+            "progress/",
+            self.admin_site.admin_view(self.progress_view),
+            name="django_letsads_campaign_progress",
+        )
+        rejected = path(
+            "<path:object_id>/rejected/<str:token>.csv",
+            self.admin_site.admin_view(self.rejected_lines_view),
+            name="django_letsads_campaign_rejected",
+        )
+        return [progress, rejected, *super().get_urls()]
+
+    def progress_view(self, request: HttpRequest) -> JsonResponse:
+        return live.progress_view(self, request)
+
+    def rejected_lines_view(self, request: HttpRequest, object_id: str, token: str) -> HttpResponse:
+        return import_report.rejected_csv_view(self, request, object_id, token)
+
+    def _live(self, campaign: Campaign, *, compact: bool = False) -> SafeString:
+        return display.live_progress(
+            campaign.pk,
+            counts_of(campaign),
+            active=live.is_active(campaign),
+            url=reverse("admin:django_letsads_campaign_progress", current_app=self.admin_site.name),
+            interval=live.INTERVAL,
+            compact=compact,
+        )
 
     # -- permissions ---------------------------------------------------------------------------
 
@@ -189,24 +220,42 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {"letsads_balance": account_balance(), **(extra_context or {})}
+        context = {
+            "letsads_balance": account_balance(),
+            # Django builds "Select campaign to change" from the model's name, which comes out
+            # in the wrong grammatical case in Ukrainian and Russian.
+            "title": _("Campaigns"),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)
 
-    @admin.display(description=gettext_lazy("recipients"))
-    def recipients(self, campaign: Campaign) -> int:
-        return display.total(counts_of(campaign))
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def live_state(self, campaign: Campaign) -> SafeString:
+        return display.state_label(campaign.pk, campaign.get_state_display())
 
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, campaign: Campaign) -> SafeString:
-        return display.progress_bar(counts_of(campaign))
+        return self._live(campaign, compact=True)
 
     @admin.display(description=gettext_lazy("schedule"))
     def schedule(self, campaign: Campaign) -> str:
         return display.schedule_summary(campaign)
 
-    @admin.display(description=gettext_lazy("delivery rate"))
-    def rate(self, campaign: Campaign) -> str:
-        return display.format_rate(counts_of(campaign))
+    # A short header: the list must fit 1400 px with the sidebar and the filters open.
+    @admin.display(description=gettext_lazy("% delivered"))
+    def rate(self, campaign: Campaign) -> SafeString:
+        return display.rate_label(campaign.pk, counts_of(campaign))
+
+    @admin.display(description=gettext_lazy("created at"), ordering="created_at")
+    def created(self, campaign: Campaign) -> SafeString:
+        # Date over time, in the short form: Django's one-line date never wraps and widens the
+        # list past 1400 px.
+        moment = timezone.localtime(campaign.created_at)
+        return format_html(
+            '<span class="letsads-date">{}<br>{}</span>',
+            date_format(moment, "SHORT_DATE_FORMAT"),
+            date_format(moment, "TIME_FORMAT"),
+        )
 
     # -- detail --------------------------------------------------------------------------------
 
@@ -216,7 +265,10 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
             return format_html("{}", _("The counts appear once the campaign is saved."))
         counts = counts_of(campaign)
         return format_html(
-            "{}{}", display.progress_bar(counts), display.counts_table(campaign.pk, counts)
+            '{}<div data-letsads-counts="{}">{}</div>',
+            self._live(campaign),
+            campaign.pk,
+            display.counts_table(campaign.pk, counts),
         )
 
     @admin.display(description=gettext_lazy("left out by imports"))
@@ -240,7 +292,7 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         main = ["name", "sender", "text", "transliterate", "scheduled_at", "expires_at"]
         pace = ["max_per_minute", "ignore_quiet_hours"]
-        status = ["state", "message_counts", "excluded", "opt_outs", "pause_reason"]
+        status = ["live_state", "message_counts", "excluded", "opt_outs", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": main}),
@@ -274,6 +326,29 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
             fields += ["expires_at", "max_per_minute", "ignore_quiet_hours"]
         return fields
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Campaign | None = None,
+    ) -> HttpResponse:
+        finished = obj is not None and obj.state in (Campaign.State.DONE, Campaign.State.CANCELLED)
+        editable = not finished and (add or self.has_change_permission(request, obj))
+        if add:
+            context["title"] = _("New campaign")
+        else:
+            context["title"] = _("Edit campaign") if editable else _("Campaign")
+        if finished:
+            # Every field of a finished campaign is read-only: nothing to save. (A sending one
+            # can still change its pace and expiry.)
+            context.update(
+                show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(
         self, request: HttpRequest, obj: Campaign, form: ModelForm[Campaign], change: bool
     ) -> None:
@@ -291,54 +366,18 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
         pasted = form.cleaned_data.get("recipients_text") or ""
         upload = form.cleaned_data.get("recipients_file")
         if pasted.strip():
-            self._report(request, import_recipients(campaign, pasted), _("Pasted numbers"))
+            self._report(
+                request, campaign, import_recipients(campaign, pasted), _("Pasted numbers")
+            )
         if upload is not None:
             report = import_recipients(campaign, upload, kind="csv")
-            self._report(request, report, _("File “%(name)s”") % {"name": upload.name})
+            self._report(request, campaign, report, _("File “%(name)s”") % {"name": upload.name})
 
-    def _report(self, request: HttpRequest, report: ImportReport, source: str) -> None:
-        summary = _(
-            "%(source)s: %(added)s added, %(duplicates)s duplicates, %(rejected)s rejected."
-        )
-        if report.opted_out:
-            summary += " " + _("%(opted_out)s on the stop list left out.")
+    def _report(
+        self, request: HttpRequest, campaign: Campaign, report: ImportReport, source: str
+    ) -> None:
+        download = ""
+        if report.rejected_count > import_report.SHOWN_REJECTS:
+            download = import_report.remember(request, campaign.pk, report)
         level = messages.WARNING if report.rejected_count else messages.SUCCESS
-        lines = format_html_join(
-            "",
-            "<br>{}",
-            (
-                (
-                    _("Line %(line)d “%(text)s”: %(reason)s")
-                    % {
-                        "line": r.line,
-                        "text": r.text,
-                        "reason": display.translate_reason(r.reason),
-                    },
-                )
-                for r in report.rejected[:SHOWN_REJECTS]
-            ),
-        )
-        more = report.rejected_count - min(len(report.rejected), SHOWN_REJECTS)
-        tail = (
-            ngettext("and %(count)d more rejected line", "and %(count)d more rejected lines", more)
-            % {"count": more}
-            if more
-            else ""
-        )
-        self.message_user(
-            request,
-            format_html(
-                "{}{}{}",
-                summary
-                % {
-                    "source": source,
-                    "added": report.added,
-                    "duplicates": report.duplicates,
-                    "rejected": report.rejected_count,
-                    "opted_out": report.opted_out,
-                },
-                lines,
-                format_html("<br>{}", tail) if tail else "",
-            ),
-            level,
-        )
+        self.message_user(request, import_report.message(report, source, download), level)

@@ -55,8 +55,10 @@ PARTS = (
     Part("cancelled", (Status.CANCELLED,), pgettext_lazy("messages", "cancelled"), "#666666"),
 )
 
-#: Statuses of messages the gateway accepted: what a delivery rate is measured against.
-ACCEPTED = (Status.QUEUED, Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED)
+#: Final statuses of messages the gateway accepted: what a delivery rate is measured against.
+#: Queued and sent messages are left out: their outcome is not known yet, and counting them
+#: would show "0 %" for a campaign whose reports have simply not come back.
+SETTLED = (Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED)
 
 
 def total(counts: dict[str, int]) -> int:
@@ -64,9 +66,9 @@ def total(counts: dict[str, int]) -> int:
 
 
 def delivery_rate(counts: dict[str, int]) -> float | None:
-    """Delivered messages per message the gateway accepted, or None before any was accepted."""
-    accepted = sum(counts.get(s, 0) for s in ACCEPTED)
-    return counts.get(Status.DELIVERED, 0) / accepted if accepted else None
+    """Delivered messages per accepted message with a final status, or None before any."""
+    settled = sum(counts.get(s, 0) for s in SETTLED)
+    return counts.get(Status.DELIVERED, 0) / settled if settled else None
 
 
 def format_rate(counts: dict[str, int]) -> str:
@@ -74,8 +76,8 @@ def format_rate(counts: dict[str, int]) -> str:
     return "—" if rate is None else f"{rate:.0%}"
 
 
-def progress_bar(counts: dict[str, int]) -> SafeString:
-    """A stacked bar of the parts, with the non-zero counts written under it."""
+def progress_bar(counts: dict[str, int], *, eta: str = "") -> SafeString:
+    """A stacked bar of the parts, with the non-zero counts (and the time left) under it."""
     whole = total(counts)
     if not whole:
         return format_html('<span class="letsads-empty">{}</span>', _("no recipients"))
@@ -93,11 +95,83 @@ def progress_bar(counts: dict[str, int]) -> SafeString:
     )
     return format_html(
         '<div class="letsads-progress" data-total="{}">'
-        '<div class="letsads-bar">{}</div><div class="letsads-legend">{}</div></div>',
+        '<div class="letsads-bar">{}</div><div class="letsads-legend">{}</div>{}</div>',
         whole,
         bar,
         legend,
+        format_html('<div class="letsads-eta">{}</div>', eta) if eta else "",
     )
+
+
+def live_progress(
+    campaign_id: int,
+    counts: dict[str, int],
+    *,
+    active: bool,
+    url: str,
+    interval: int,
+    compact: bool = False,
+) -> SafeString:
+    """The progress bar in a box that ``live_progress.js`` refreshes while ``active``; a
+    ``compact`` box (the list's) gets the short form of the time left."""
+    return format_html(
+        '<div class="letsads-live" data-letsads-campaign="{}" data-letsads-active="{}" '
+        'data-letsads-url="{}" data-letsads-interval="{}" data-letsads-compact="{}">{}</div>',
+        campaign_id,
+        "1" if active else "0",
+        url,
+        interval,
+        "1" if compact else "0",
+        progress_bar(counts),
+    )
+
+
+def state_label(campaign_id: int, label: StrOrPromise) -> SafeString:
+    return format_html('<span data-letsads-state="{}">{}</span>', campaign_id, label)
+
+
+def rate_label(campaign_id: int, counts: dict[str, int]) -> SafeString:
+    return format_html('<span data-letsads-rate="{}">{}</span>', campaign_id, format_rate(counts))
+
+
+def format_duration(seconds: float) -> str:
+    """A short duration for an estimate: "40 s", "3 min", "2 h 05 min"."""
+    whole = max(1, round(seconds))
+    if whole < 60:
+        return _("%(seconds)d s") % {"seconds": whole}
+    minutes = round(whole / 60)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+def eta_text(counts: dict[str, int], seconds: float | None) -> str:
+    """What the live progress says about the time left to hand the messages to the gateway."""
+    left = counts.get(Status.PENDING, 0) + counts.get(Status.SENDING, 0)
+    if not left:
+        if any(counts.get(s, 0) for s in (Status.QUEUED, Status.SENT)):
+            return _("All handed to the gateway; waiting for delivery reports.")
+        return ""
+    if seconds is None:
+        return _("%(count)d left to send; no estimate until the worker sends some.") % {
+            "count": left
+        }
+    return _("%(count)d left to send, about %(time)s at the current rate.") % {
+        "count": left,
+        "time": format_duration(seconds),
+    }
+
+
+def eta_short(counts: dict[str, int], seconds: float | None) -> str:
+    """The time left in a few words, for the list's narrow progress cell."""
+    left = counts.get(Status.PENDING, 0) + counts.get(Status.SENDING, 0)
+    if not left:
+        if any(counts.get(s, 0) for s in (Status.QUEUED, Status.SENT)):
+            return _("waiting for delivery reports")
+        return ""
+    if seconds is None:
+        return ""
+    return _("about %(time)s left") % {"time": format_duration(seconds)}
 
 
 def counts_table(campaign_id: int, counts: dict[str, int]) -> SafeString:

@@ -70,7 +70,8 @@ class CampaignForm(_ModelForm):
         required=False,
         help_text=gettext_lazy(
             "A phone column and an optional name column, separated by ',' or ';', in UTF-8. "
-            "A header row (phone, name) is recognised."
+            "A header row is recognised by its column names (phone, name, телефон, ім\u2019я, имя); "
+            "without one, the first column is the phone and the second the name."
         ),
     )
 
@@ -92,6 +93,10 @@ class CampaignForm(_ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "sender" in self.fields:
+            # A new campaign starts with the sender the project sends everything else with;
+            # read now, not at import, so a settings change applies without a restart.
+            self.fields["sender"].initial = letsads_settings.SENDER
         if "transliterate" in self.fields and "text" in self.fields:
             # The counter follows the checkbox, to count what will be sent.
             self.fields["text"].widget.attrs["data-transliterate"] = self["transliterate"].auto_id

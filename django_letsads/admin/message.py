@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from django_letsads.admin import actions
 from django_letsads.exceptions import InvalidRecipientError
@@ -116,6 +117,27 @@ class MessageAdmin(_ModelAdmin):
 
     def has_send_campaign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(actions.PERMISSION)
+
+    # Django's titles ("Select message to view", "View message") are built from the model's
+    # name and come out in the wrong grammatical case in Ukrainian and Russian.
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {"title": _("Messages"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Message | None = None,
+    ) -> HttpResponse:
+        context["title"] = _("Message")
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

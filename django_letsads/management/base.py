@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_letsads import arguments
+from django_letsads.management.progress import Kind, RoundProgress
 from django_letsads.worker import RoundReport, run_loop
 from django_letsads.worker.statelog import StateLog
 
@@ -16,28 +17,40 @@ from django_letsads.worker.statelog import StateLog
 class WorkerCommand(BaseCommand):
     """A thin wrapper around a worker class: the business logic lives in ``django_letsads.worker``."""
 
+    #: What the progress bar counts.
+    progress_kind: ClassVar[Kind] = "send"
+    progress: RoundProgress | None = None
+
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--loop", action="store_true", help="Keep running; stop on SIGTERM.")
         parser.add_argument(
-            "--limit", type=arguments.LIMIT, default=None, help="At most N messages a round."
+            "--loop",
+            action="store_true",
+            help="keep running rounds until SIGTERM or Ctrl+C (default: one round, then exit)",
+        )
+        parser.add_argument(
+            "--limit",
+            type=arguments.LIMIT,
+            default=None,
+            help="handle at most N messages a round (default: all that are due)",
         )
         parser.add_argument(
             "--concurrency",
             type=arguments.CONCURRENCY,
             default=None,
-            help="Requests at once, 1 to 256 (default: setting).",
+            help="requests to the gateway at once, 1 to 256 (default: LETSADS['CONCURRENCY'])",
         )
         parser.add_argument(
             "--interval",
             type=arguments.INTERVAL,
             default=5.0,
-            help="Seconds between idle rounds with --loop (0.1 to 86400).",
+            help="with --loop: seconds to wait after a round that found nothing to do, 0.1 to "
+            "86400 (default: %(default)s)",
         )
         parser.add_argument(
             "--max-rounds",
             type=int,
             default=None,
-            help="With --loop: stop after N rounds (default: run until SIGTERM).",
+            help="with --loop: stop after N rounds (default: run until SIGTERM)",
         )
 
     def make_worker(self, options: dict[str, Any]) -> Any:
@@ -62,12 +75,15 @@ class WorkerCommand(BaseCommand):
         if worker is None:
             return
         if self._show_progress(options):
-            worker.on_progress = self._progress
+            self.progress = RoundProgress(self.progress_kind, sys.stdout, limit=options["limit"])
+            worker.on_progress = self.progress
         # Idle rounds are many: a loop prints state changes and a periodic line, not each round.
         state_log = StateLog(self.verbosity)
 
         def round_done(report: RoundReport) -> None:
             worker.heartbeat.beat(report)
+            if self.progress is not None:
+                self.progress.finish()  # each round's bar closes before its line is written
             if options["loop"]:
                 self._write_lines(state_log.lines(report))
             elif self.verbosity >= 1:
@@ -98,15 +114,7 @@ class WorkerCommand(BaseCommand):
     def _show_progress(self, options: dict[str, Any]) -> bool:
         return options.get("verbosity", 1) >= 1 and self.stdout.isatty()
 
-    def _progress(self, report: RoundReport) -> None:
-        counts = report.as_dict()
-        line = " ".join(f"{k}={v}" for k, v in counts.items())
-        sys.stdout.write(f"\r{line[:120]:<120}")
-        sys.stdout.flush()
-
     def _write_lines(self, lines: list[str]) -> None:
-        if lines and self._show_progress({}):
-            sys.stdout.write("\n")  # below the progress line
         for line in lines:
             self.stdout.write(line)
         if lines:

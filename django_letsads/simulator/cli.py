@@ -17,6 +17,11 @@ from django_letsads.simulator.core import Simulator
 from django_letsads.simulator.faults import FAULT_KINDS, REQUEST_KINDS
 
 DEFAULT_PORT = 8765
+DESCRIPTION = (
+    "Run a fake LetsAds gateway on 127.0.0.1 for development, demos and tests: it takes sends, "
+    "balance and status requests like the real one, bills a balance, reports statuses on a "
+    "simulated clock, and can inject faults."
+)
 
 
 def _kinds(value: str) -> list[str]:
@@ -32,43 +37,99 @@ def _kinds(value: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser, *, login: str = "", password: str = "") -> None:
     """Options of the simulator; ``login``/``password`` are the defaults of its one account."""
     parser.add_argument(
-        "--port", type=arguments.PORT, default=DEFAULT_PORT, help="0 picks a free port"
+        "--port",
+        type=arguments.PORT,
+        default=DEFAULT_PORT,
+        help="port on 127.0.0.1 to listen on; 0 picks a free one (default: %(default)s)",
     )
-    parser.add_argument("--login", default=login or os.environ.get("LETSADS_LOGIN", "380501234567"))
+    parser.add_argument(
+        "--login",
+        default=login or os.environ.get("LETSADS_LOGIN", "380501234567"),
+        help="login of the account (default: LETSADS login, $LETSADS_LOGIN or %(default)s)",
+    )
     parser.add_argument(
         "--password",
         default=password or os.environ.get("LETSADS_PASSWORD", "simulator"),
         help="password of the account (default: LETSADS password or $LETSADS_PASSWORD)",
     )
     parser.add_argument(
-        "--sender", action="append", dest="senders", help="registered sender (repeatable)"
+        "--sender",
+        action="append",
+        dest="senders",
+        help="a sender name the account may use; repeat for several (default: Test and "
+        "LETSADS sender)",
     )
-    parser.add_argument("--balance", type=Decimal, default=Decimal("1000"))
-    parser.add_argument("--price", type=Decimal, default=Decimal("0.50"), help="per segment")
     parser.add_argument(
-        "--latency", type=arguments.number(0, 3600), default=0.0, help="seconds per request"
+        "--balance",
+        type=Decimal,
+        default=Decimal("1000"),
+        help="money on the account at the start (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--price",
+        type=Decimal,
+        default=Decimal("0.50"),
+        help="price of one SMS segment, taken from the balance (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=arguments.number(0, 3600),
+        default=0.0,
+        help="seconds each request takes to answer (default: %(default)s)",
     )
     parser.add_argument(
         "--speed",
         type=arguments.number(0.001, 10**6),
         default=1.0,
-        help="simulated seconds per second",
+        help="simulated seconds per real second, for delivery reports (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--fault-rate", type=arguments.number(0, 1), default=0.0, help="share of requests, 0 to 1"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the random choices (faults, undelivered messages) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=arguments.number(0, 1),
+        default=0.0,
+        help="share of requests that meet a fault, 0 to 1 (default: %(default)s)",
     )
     parser.add_argument(
         "--faults",
         type=_kinds,
         default=list(FAULT_KINDS),
-        help=f"comma-separated kinds: {','.join(FAULT_KINDS)}",
+        help=f"comma-separated kinds of fault to inject (default: all of {','.join(FAULT_KINDS)})",
     )
-    parser.add_argument("--fault-only", choices=REQUEST_KINDS, help="limit faults to one kind")
-    parser.add_argument("--timeout-seconds", type=float, default=30.0)
-    parser.add_argument("--sent-after", type=float, default=10.0)
-    parser.add_argument("--final-after", type=float, default=120.0)
-    parser.add_argument("--undelivered-share", type=float, default=0.1)
+    parser.add_argument(
+        "--fault-only",
+        choices=REQUEST_KINDS,
+        help="inject faults only into this kind of request (default: every kind)",
+    )
+    parser.add_argument(
+        "--timeout-seconds",
+        type=float,
+        default=30.0,
+        help="how long a 'timeout' fault holds the request before answering (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sent-after",
+        type=float,
+        default=10.0,
+        help="simulated seconds until an accepted message is reported sent (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--final-after",
+        type=float,
+        default=120.0,
+        help="simulated seconds until it is delivered or undelivered (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--undelivered-share",
+        type=float,
+        default=0.1,
+        help="share of messages that end undelivered, 0 to 1 (default: %(default)s)",
+    )
 
 
 def build(options: dict[str, Any]) -> Simulator:
@@ -121,7 +182,7 @@ def serve(options: dict[str, Any], write: Callable[[str], object]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m django_letsads.simulator", description="Run a fake LetsAds gateway."
+        prog="python -m django_letsads.simulator", description=DESCRIPTION
     )
     add_arguments(parser)
     serve(vars(parser.parse_args(argv)), lambda line: print(line, flush=True))

@@ -8,4 +8,5 @@ app_name = "otp"
 urlpatterns = [
     path("", views.send_view, name="send"),
     path("verify/", views.verify_view, name="verify"),
+    path("status/", views.status_view, name="status"),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -15,12 +15,22 @@ from django_letsads.exceptions import LetsAdsError, SmsValidationError
 from django_letsads.models import Message
 from otp.codes import code_matches, new_code, send_code
 from otp.forms import CodeForm, PhoneForm
+from otp.throttle import allow_code
 
 SESSION_KEY = "otp"
 
 
 def send_view(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        verdict = allow_code(request, form.cleaned_data["phone"])
+        if not verdict.allowed:
+            minutes = max(1, verdict.retry_after // 60)
+            form.add_error(
+                "phone", f"Too many codes were asked for; try again in {minutes} minutes."
+            )
+            status = 429
     if request.method == "POST" and form.is_valid():
         code = new_code()
         try:
@@ -37,7 +47,9 @@ def send_view(request: HttpRequest) -> HttpResponse:
                 request.session[SESSION_KEY] = {"code": code, "recipient": result.recipient}
                 messages.success(request, f"A code is on its way to +{result.recipient}.")
                 return redirect("otp:verify")
-    return render(request, "otp/send.html", {"form": form, **_outbox_context(request)})
+    return render(
+        request, "otp/send.html", {"form": form, **_outbox_context(request)}, status=status
+    )
 
 
 def verify_view(request: HttpRequest) -> HttpResponse:
@@ -56,9 +68,32 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     return render(request, "otp/verify.html", context)
 
 
-def _outbox_context(request: HttpRequest) -> dict[str, Any]:
+def status_view(request: HttpRequest) -> JsonResponse:
+    """The outbox table's rows as JSON: the pages update it in place, never reloading the form
+    (a reload would erase a code being typed)."""
+    rows = [
+        {
+            "id": m.pk,
+            "recipient": f"+{m.recipient}",
+            "status": m.status,
+            "status_label": str(m.get_status_display()),
+            "sms_id": "" if m.sms_id is None else str(m.sms_id),
+            "code": m.gateway_status or m.error_code,
+            "final": m.is_final,
+        }
+        for m in _recent()
+    ]
+    return JsonResponse({"messages": rows})
+
+
+def _recent() -> list[Message]:
     """The latest messages stored by the outbox backend, to watch the worker move them along."""
-    recent = Message.objects.filter(
-        campaign__isnull=True, created_at__gte=timezone.now() - timedelta(hours=1)
-    ).order_by("-id")[:10]
-    return {"recent": list(recent), "backend": settings.SMS_BACKEND}
+    return list(
+        Message.objects.filter(
+            campaign__isnull=True, created_at__gte=timezone.now() - timedelta(hours=1)
+        ).order_by("-id")[:10]
+    )
+
+
+def _outbox_context(request: HttpRequest) -> dict[str, Any]:
+    return {"recent": _recent(), "backend": settings.SMS_BACKEND}

@@ -18,5 +18,7 @@ class Command(BaseCommand):
             with client_from_settings() as client:
                 balance = client.balance()
         except LetsAdsError as exc:
-            raise CommandError(f"{exc.code}: {exc.message}") from None
+            # The message often names the code already ("… answered with error AUTH_DATA").
+            detail = exc.message if exc.code in exc.message else f"{exc.message} ({exc.code})"
+            raise CommandError(detail) from None
         self.stdout.write(f"{balance.amount} {balance.currency}".strip())

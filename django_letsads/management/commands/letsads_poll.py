@@ -14,6 +14,7 @@ from django_letsads.worker import PollWorker
 
 class Command(WorkerCommand):
     help = "Poll the LetsAds status of sent messages that are due on LETSADS['POLL_SCHEDULE']."
+    progress_kind = "poll"
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)

@@ -6,11 +6,10 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from django_letsads import arguments
 from django_letsads.campaigns import resend_unknown
 from django_letsads.conf import letsads_settings
 from django_letsads.management.base import WorkerCommand
-from django_letsads.models import Message
+from django_letsads.models import Campaign, Message
 from django_letsads.worker import SendWorker
 from django_letsads.worker.sending import make_batches
 
@@ -21,23 +20,27 @@ class Command(WorkerCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
-            "--dry-run", action="store_true", help="Print what would be sent; change nothing."
+            "--dry-run",
+            action="store_true",
+            help="print what would be sent (first 1000 messages, or --limit) and change nothing",
         )
         parser.add_argument(
             "--resend-unknown",
             action="store_true",
-            help="Put messages in state 'unknown' back to pending (they may be delivered twice).",
+            help="put messages in state 'unknown' back to pending before sending; they may be "
+            "delivered and billed twice (needs --i-accept-duplicates)",
         )
         parser.add_argument(
             "--campaign",
-            type=arguments.OBJECT_ID,
             default=None,
-            help="With --resend-unknown: only this campaign.",
+            metavar="ID_OR_NAME",
+            help="with --resend-unknown: only this campaign, by id or exact name "
+            "(default: every campaign and the outbox)",
         )
         parser.add_argument(
             "--i-accept-duplicates",
             action="store_true",
-            help="Confirms --resend-unknown: the gateway may already have sent these messages.",
+            help="confirms --resend-unknown: the gateway may already have sent these messages",
         )
 
     def make_worker(self, options: dict[str, Any]) -> SendWorker | None:
@@ -51,7 +54,7 @@ class Command(WorkerCommand):
     def _resend_unknown(self, options: dict[str, Any]) -> None:
         messages = Message.objects.filter(status=Message.Status.UNKNOWN)
         if options["campaign"] is not None:
-            messages = messages.filter(campaign_id=options["campaign"])
+            messages = messages.filter(campaign_id=_campaign_id(str(options["campaign"])))
         count = messages.count()
         if not options["i_accept_duplicates"]:
             raise CommandError(
@@ -83,3 +86,16 @@ class Command(WorkerCommand):
         for sender, text, batch in batches:
             preview = text if len(text) <= 40 else text[:37] + "..."
             self.stdout.write(f"  from {sender!r}: {preview!r} to {len(batch)} recipient(s)")
+
+
+def _campaign_id(value: str) -> int:
+    """A campaign given by id or by its exact name; an unknown or ambiguous one is an error."""
+    if value.strip().isdigit():
+        found = list(Campaign.objects.filter(pk=int(value)).values_list("pk", flat=True))
+    else:
+        found = list(Campaign.objects.filter(name=value.strip()).values_list("pk", flat=True)[:2])
+    if not found:
+        raise CommandError(f"No campaign with the id or name {value!r}.")
+    if len(found) > 1:
+        raise CommandError(f"Several campaigns are named {value!r}: give the id instead.")
+    return found[0]

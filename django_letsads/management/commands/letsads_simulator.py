@@ -15,7 +15,7 @@ from django_letsads.simulator import cli
 
 
 class Command(BaseCommand):
-    help = "Run a LetsAds gateway simulator on 127.0.0.1 (see --help for faults and speed)."
+    help = cli.DESCRIPTION
 
     def add_arguments(self, parser: CommandParser) -> None:
         cli.add_arguments(parser, login=letsads_settings.LOGIN, password=letsads_settings.PASSWORD)
