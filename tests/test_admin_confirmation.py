@@ -100,7 +100,7 @@ def test_confirming_after_someone_else_changed_the_draft_sends_nothing() -> None
     # ... and the confirmation is shown again with what would go out now.
     assert "Send campaigns?" in page
     cells = re.findall(r'<td class="num">(.*?)</td>', page)
-    assert cells[1] == "501"
+    assert cells[0] == "501"
     assert cells[-1] == "<strong>1503</strong>"
 
     # Confirming what is now shown sends it.

@@ -19,6 +19,7 @@ from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
+from django_letsads.unsubscribe import make_token
 from tests.factories import make_campaign, numbers
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +99,10 @@ def test_every_template_of_the_app_is_rendered_by_its_admin_pages(superuser_clie
         reverse("admin:django_letsads_campaign_change", args=[done.pk]),
         reverse("admin:django_letsads_message_changelist"),
         reverse("admin:django_letsads_message_change", args=[message.pk]),
+        reverse("admin:django_letsads_optout_changelist"),
+        reverse("admin:django_letsads_optout_import"),
+        # Not an admin page, but a template of the app: the unsubscribe link's page.
+        "/sms/" + make_token(message.pk),
     ]
     template_rendered.connect(record)
     try:
@@ -233,8 +238,8 @@ def test_confirmation_aligns_text_left_and_numbers_right(superuser_client):
 
     head = re.findall(r'<th scope="col" class="(\w+)">', page)
     row = re.findall(r'<t[hd] (?:scope="row" )?class="(\w+)">', page.split("<tbody>")[1])
-    assert head == ["text", "text", "num", "num", "num", "text", "num", "num"]
-    assert row[:8] == head
+    assert head == ["text", "text", "num", "num", "num", "num", "text", "num", "num"]
+    assert row[:9] == head
     assert re.search(r'<div class="letsads-buttons">\s*<input type="submit"', page)
 
 

@@ -135,7 +135,7 @@ def test_the_worker_options_name_their_defaults():
     parser = load_command_class("django_letsads", "letsads_send").create_parser("manage.py", "x")
     printed = " ".join(parser.format_help().split())
 
-    assert "nothing to do (default: 5.0)" in printed
+    assert "nothing to do (default: 5.0;" in printed
     assert "LETSADS['CONCURRENCY']" in options["--concurrency"]
     assert "id or exact name" in options["--campaign"]
 
@@ -184,7 +184,9 @@ def test_resend_unknown_takes_a_campaign_by_name(letsads_simulator):
     assert set(other.messages.values_list("status", flat=True)) == {Message.Status.UNKNOWN}
 
 
-@pytest.mark.parametrize(("value", "error"), [("Nope", "No campaign"), ("Twin", "Several")])
+@pytest.mark.parametrize(
+    ("value", "error"), [("Nope", "no campaign with"), ("Twin", "several campaigns")]
+)
 def test_resend_unknown_refuses_an_unknown_or_ambiguous_campaign(value, error):
     from django.core.management.base import CommandError
 

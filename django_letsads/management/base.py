@@ -43,8 +43,8 @@ class WorkerCommand(BaseCommand):
             "--interval",
             type=arguments.INTERVAL,
             default=5.0,
-            help="with --loop: seconds to wait after a round that found nothing to do, 0.1 to "
-            "86400 (default: %(default)s)",
+            help="with --loop: seconds to wait after a round that found nothing to do "
+            "(default: %(default)s; 0.1 to 86400)",
         )
         parser.add_argument(
             "--max-rounds",

@@ -22,7 +22,8 @@ class Command(WorkerCommand):
             "--due-now",
             action="store_true",
             help="Development: poll every message still awaiting a status now, without waiting "
-            "for POLL_SCHEDULE (counts as its next scheduled poll). Not with --loop.",
+            "for POLL_SCHEDULE (counts as its next scheduled poll). Not with --loop "
+            "(default: off).",
         )
 
     def make_worker(self, options: dict[str, Any]) -> PollWorker:

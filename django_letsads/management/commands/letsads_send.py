@@ -95,7 +95,9 @@ def _campaign_id(value: str) -> int:
     else:
         found = list(Campaign.objects.filter(name=value.strip()).values_list("pk", flat=True)[:2])
     if not found:
-        raise CommandError(f"No campaign with the id or name {value!r}.")
+        raise CommandError(f"--campaign: no campaign with the id or name {value!r}.")
     if len(found) > 1:
-        raise CommandError(f"Several campaigns are named {value!r}: give the id instead.")
+        raise CommandError(
+            f"--campaign: several campaigns are named {value!r}; give the id instead."
+        )
     return found[0]
