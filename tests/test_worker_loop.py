@@ -60,6 +60,9 @@ class ScriptedWorker:
         return report
 
 
+# run_loop closes stale connections between rounds, which may test a connection an earlier test
+# left open: without database access that check would be refused, depending on test order.
+@pytest.mark.django_db
 def test_loop_backs_off_after_trouble_and_resets_after_a_good_round(monkeypatch):
     waits: list[float] = []
     trouble = RoundReport(backoff=True)
