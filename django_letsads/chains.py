@@ -74,14 +74,16 @@ def start(kind: str, chain: str, *, now: datetime, lease: float) -> Link | None:
     return link
 
 
-def wake(kind: str, *, now: datetime, lease: float) -> Link | None:
+def wake(kind: str, *, now: datetime, lease: float, longer_than: float = 0) -> Link | None:
     """Bring a live chain's waiting link forward to now (new work came before it was due).
 
     The waiting link is replaced by a new one, so the deferred task does nothing when it comes.
-    None when no chain is live, or its link is running or already due (it will see the work).
+    None when no chain is live, or its link is running, already due, or due within
+    ``longer_than`` seconds (it will see the work then, and no stale task is left behind).
     """
     link = Link(new_id(), now)
-    woken = TaskChain.objects.filter(_live(now), kind=kind, next_at__gt=now).update(
+    soon = now + timedelta(seconds=longer_than)
+    woken = TaskChain.objects.filter(_live(now), kind=kind, next_at__gt=soon).update(
         link=link.id, next_at=now, lease_until=now + timedelta(seconds=lease), updated_at=now
     )
     return link if woken else None

@@ -157,7 +157,10 @@ def ensure_chain(kind: str) -> bool:
     now = timezone.now()
     lease = letsads_settings.TASKS_LEASE
     if chains.is_live(kind, now=now):
-        woken = chains.wake(kind, now=now, lease=lease)
+        # A short wait (an idle delay, the next poll in a second) is not worth a stale task.
+        woken = chains.wake(
+            kind, now=now, lease=lease, longer_than=letsads_settings.TASKS_IDLE_DELAY
+        )
         if woken is not None:
             _enqueue(_STEPS[kind], woken.id)
         return woken is not None

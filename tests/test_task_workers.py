@@ -169,13 +169,12 @@ class Run:
 def check_one_chain_of_each_kind(run: Run) -> None:
     """However many triggers, kills and restarts: one live chain of each kind, no fan-out.
 
-    A chain taken for dead (workers down longer than its lease) may leave one link of its own in
-    the queue; that link does nothing when it runs, and no chain grows from it.
+    A link replaced by a wake, or a chain taken for dead, may leave its task in the queue; that
+    task does nothing when it runs, and no chain grows from it: what counts is that the live
+    chain of each kind never has more than one task waiting.
     """
     assert run.most_queued["live_send_step"] <= 1, run.most_queued
     assert run.most_queued["live_poll_step"] <= 1, run.most_queued
-    assert run.most_queued["send_step"] <= 2, run.most_queued
-    assert run.most_queued["poll_step"] <= 2, run.most_queued
     assert run.most_queued["watch_chain"] <= 4, run.most_queued
     live = list(TaskChain.objects.exclude(chain="").values_list("kind", "lease_until"))
     assert live == [], "both chains end with the work"

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support.ui import WebDriverWait
 
 from django_letsads.models import Campaign, OptOut
 from tests.browser.test_admin_browser import browser, pytestmark, shot  # noqa: F401 - fixture
@@ -44,7 +46,10 @@ def test_a_recipient_unsubscribes_from_the_link_in_the_sms(
     assert not OptOut.objects.exists()
     shot(browser, "unsubscribe-1-page")
     browser.find_element("id", "letsads-unsubscribe-button").click()
-    assert browser.find_element("css selector", "h1").text == "You are unsubscribed"
+    # The click starts a navigation: wait for the new page, not the old page's heading.
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element("css selector", "h1").text == "You are unsubscribed"
+    )
     shot(browser, "unsubscribe-2-done")
 
     # The admin's stop list shows the number, from the link of this campaign.
