@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import translation
 
 if not any(ep.value == "django_letsads.pytest_plugin" for ep in entry_points(group="pytest11")):
@@ -23,3 +25,10 @@ def _default_language() -> Iterator[None]:
     language on the test's own thread and leaves it there for the next test."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def superuser_client(client: Client) -> Client:
+    """The test client, logged in as a superuser (the admin tests' usual visitor)."""
+    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
+    return client

@@ -32,13 +32,6 @@ def _fresh_balance():
 
 
 @pytest.fixture
-def superuser_client(client: Client) -> Client:
-    user = User.objects.create_superuser("boss", "boss@example.com", "pw")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def editor_client() -> Client:
     """Staff who may edit campaigns but not send them."""
     user = User.objects.create_user("editor", "editor@example.com", "pw", is_staff=True)

@@ -25,12 +25,6 @@ def _fresh_balance():
     forget_balance()
 
 
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
-
-
 def upload(client: Client, content: str, language: str = "en") -> str:
     response = client.post(
         reverse("admin:django_letsads_campaign_add"),

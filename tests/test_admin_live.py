@@ -32,12 +32,6 @@ def _fresh_balance():
     forget_balance()
 
 
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
-
-
 def staff_client(*codenames: str) -> Client:
     user = User.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
     user.user_permissions.set(

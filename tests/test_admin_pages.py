@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -34,12 +33,6 @@ def _fresh_balance():
     forget_balance()
     yield
     forget_balance()
-
-
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
 
 
 def breadcrumbs(page: str) -> tuple[str, str]:

@@ -12,7 +12,6 @@ import io
 import tracemalloc
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -22,12 +21,6 @@ from django_letsads.models import Campaign
 from tests.factories import numbers
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
 
 
 def upload_csv(client: Client, data: bytes, name: str = "list.csv") -> tuple[int, str]:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -30,12 +29,6 @@ def _fresh_balance():
     forget_balance()
     yield
     forget_balance()
-
-
-@pytest.fixture
-def superuser_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
-    return client
 
 
 def set_times(campaign: Campaign, rows: list[tuple[str, timedelta | None, timedelta | None]]):
