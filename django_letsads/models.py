@@ -44,6 +44,8 @@ class Campaign(models.Model):
             "holds 160 Latin characters but only 70 Cyrillic ones."
         ),
     )
+    #: The alias in ``settings.LETSADS`` of the account that sends it (:mod:`accounts`).
+    account = models.CharField(_("account"), max_length=64, default="default")
     state = models.CharField(
         _("state"), max_length=9, choices=State.choices, default=State.DRAFT, db_index=True
     )
@@ -177,6 +179,11 @@ class Message(models.Model):
     )
     recipient = models.CharField(_("recipient"), max_length=20)
     recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    #: The recipient's merge fields (:mod:`django_letsads.merge`): the CSV row's columns, or
+    #: ``send_sms(merge_data=...)``. ``None`` when there are none (pasted numbers).
+    data = models.JSONField(_("data"), null=True, blank=True)
+    #: The alias in ``settings.LETSADS`` of the account that sends (or sent) it.
+    account = models.CharField(_("account"), max_length=64, default="default")
     sender = models.CharField(_("sender"), max_length=15, blank=True)
     text = models.TextField(_("text"), blank=True)
     status = models.CharField(
