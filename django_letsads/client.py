@@ -109,6 +109,12 @@ class LetsAdsClient:
         self._verify: bool | str = True if environment["verify"] is None else environment["verify"]
         self._cert: str | tuple[str, str] | None = environment["cert"]
         self._adapter = self.session.get_adapter(api_url)
+        # The request as ``requests`` prepares it (URL checked and quoted, headers validated,
+        # any credentials in the URL applied), with an empty body: each call copies it and sets
+        # its body, instead of preparing the same URL and headers again (see ``_post_once``).
+        self._template = requests.Request(
+            "POST", api_url, data=b"", headers=self._headers
+        ).prepare()
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -219,9 +225,7 @@ class LetsAdsClient:
         with transport.deadline(self.timeout) as call:
             try:
                 http = self._adapter.send(
-                    requests.Request(
-                        "POST", self.api_url, data=body.reveal(), headers=self._headers
-                    ).prepare(),
+                    self._prepared(body.reveal()),
                     stream=True,
                     timeout=(call.remaining(), call.remaining()),
                     verify=self._verify,
@@ -254,6 +258,18 @@ class LetsAdsClient:
         if response.name == protocol.NAME_ERROR:
             raise error_for_code(response.description)
         return response
+
+    def _prepared(self, data: bytes) -> requests.PreparedRequest:
+        """What ``requests.Request("POST", api_url, data=data, headers=...).prepare()`` gives,
+        made from the template: only the body and its length differ between calls."""
+        template = self._template
+        prepared = requests.PreparedRequest()
+        prepared.method = template.method
+        prepared.url = template.url
+        prepared.headers = template.headers.copy()
+        prepared.headers["Content-Length"] = str(len(data))
+        prepared.body = data
+        return prepared
 
     def _read(self, http: requests.Response, kind: str, call: transport.Call) -> bytes:
         """The answer's body, read under the call's deadline and size cap.
