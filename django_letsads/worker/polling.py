@@ -157,7 +157,7 @@ def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> Roun
         if new_status != due.status:
             report.add(polled=1, **{new_status.value: 1})
             code = answer.code or (error.code if error else "")
-            changes.append((due.id, due.status, new_status.value, code))
+            changes.append((due.id, due.status, new_status, code))
         else:
             report.add(polled=1)
         rows.append(
