@@ -209,7 +209,8 @@ def test_one_account_alone_still_stops_the_round_as_before(accounts):
 
     report = SendWorker().run_once()
 
-    assert report.stop_error is not None and report.stop_error.code == "NOT_ENOUGH_MONEY"
+    assert report.stop_error is not None
+    assert report.stop_error.code == "NOT_ENOUGH_MONEY"
 
 
 def test_worker_for_one_account_leaves_the_others(accounts):
@@ -233,7 +234,8 @@ def test_work_of_an_account_removed_from_settings_is_left_and_reported(accounts,
 
     report = SendWorker().run_once()
 
-    assert on(accounts.default) == [] and on(accounts.promo) == []
+    assert on(accounts.default) == []
+    assert on(accounts.promo) == []
     assert Message.objects.filter(status=S.PENDING).count() == 6
     assert report.left_behind == {"old": "1 campaign(s), pending messages"}
     assert "left for accounts not configured: old" in report.summary()
