@@ -262,3 +262,48 @@ def test_letsads_balance_per_account(accounts, capsys):
     assert capsys.readouterr().out.splitlines() == ["default: 1000.00 UAH", "promo: 7.25 UAH"]
     with pytest.raises(CommandError, match=r"'nope'.*'default', 'promo'"):
         call_command("letsads_balance", "--account", "nope")
+
+
+@pytest.fixture
+def nested_letsads(settings):
+    settings.LETSADS = {
+        "default": {"LOGIN": "380500000009", "PASSWORD": "x", "SENDER": "Test"},
+        "promo": {"LOGIN": "380500000002", "PASSWORD": "y", "API_URL": "http://127.0.0.1:9"},
+        "QUIET_HOURS": None,
+    }
+
+
+def test_the_simulator_fixture_stands_in_for_the_default_account(
+    nested_letsads, letsads_simulator, settings
+):
+    from django.conf import settings as django_settings
+
+    assert django_settings.LETSADS["default"]["API_URL"] == letsads_simulator.url
+    assert django_settings.LETSADS["promo"]["API_URL"] == "http://127.0.0.1:9"
+    assert balance_of().amount == Decimal("1000")
+    with pytest.raises(CommandError, match=r"--account: .*'nope'.*'default', 'promo'"):
+        call_command("letsads_send", "--account", "nope")
+
+
+def test_send_command_serves_the_accounts_it_is_given(accounts):
+    promo = make_campaign(numbers(3), sender="Promo", name="promo")
+    Campaign.objects.filter(pk=promo.pk).update(account="promo")
+    make_campaign(numbers(3, start=10), sender="Shop", name="shop")
+
+    call_command("letsads_send", "--account", "promo")
+
+    assert len(on(accounts.promo)) == 3
+    assert on(accounts.default) == []
+
+
+def test_status_command_reports_each_accounts_balance(accounts):
+    import io
+
+    accounts.promo.set_balance(PROMO_LOGIN, Decimal("0"))
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("letsads_status", stdout=out)
+    text = out.getvalue()
+    assert "Balance: 1000.00 UAH" in text
+    assert "Balance of promo: 0.00 UAH" in text
+    assert "CRITICAL: account promo: balance is 0.00 UAH" in text
