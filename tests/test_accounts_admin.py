@@ -108,3 +108,14 @@ def test_a_single_account_shows_no_account_column(superuser_client: Client, sett
     assert "field-live_state" in page
     assert "field-account" not in page
     assert 'name="account"' not in superuser_client.get(reverse(ADD)).content.decode()
+
+
+def test_the_account_texts_are_translated(superuser_client: Client):
+    campaign = make_campaign(numbers(1), name="Old", state=Campaign.State.DRAFT)
+    Campaign.objects.filter(pk=campaign.pk).update(account="gone")
+    url = reverse("admin:django_letsads_campaign_change", args=[campaign.pk])
+
+    page = superuser_client.get(reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Баланс акаунта promo: 7,25 UAH" in page  # a decimal comma in Ukrainian
+    page = superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "gone (не настроен)" in page
