@@ -31,6 +31,7 @@ __all__ = [
     "client_for",
     "get_account",
     "is_configured",
+    "require_credentials",
 ]
 
 
@@ -59,8 +60,9 @@ def get_account(alias: str | None = None) -> LetsAdsSettings:
     return LetsAdsSettings(alias)
 
 
-def client_for(alias: str | None = None) -> LetsAdsClient:
-    """A client for the account ``alias``, built from settings now (not at import)."""
+def require_credentials(alias: str | None = None) -> LetsAdsSettings:
+    """The account's settings; ``LetsAdsConfigurationError`` naming the keys if it lacks its
+    ``LOGIN`` or ``PASSWORD`` (a worker checks every account it serves before a round)."""
     account = get_account(alias)
     user = letsads_dict()
     named = alias_in_names(user, account.alias) if isinstance(user, dict) else None
@@ -71,6 +73,12 @@ def client_for(alias: str | None = None) -> LetsAdsClient:
             f"settings.{names} {'is' if len(missing) == 1 else 'are'} missing: the LetsAds "
             f"account {account.alias!r} needs {' and '.join(missing)} to talk to the gateway."
         )
+    return account
+
+
+def client_for(alias: str | None = None) -> LetsAdsClient:
+    """A client for the account ``alias``, built from settings now (not at import)."""
+    account = require_credentials(alias)
     return LetsAdsClient(
         account.LOGIN,
         account.PASSWORD,

@@ -307,3 +307,14 @@ def test_status_command_reports_each_accounts_balance(accounts):
     assert "Balance: 1000.00 UAH" in text
     assert "Balance of promo: 0.00 UAH" in text
     assert "CRITICAL: account promo: balance is 0.00 UAH" in text
+
+
+def test_an_account_without_its_password_stops_the_round_before_any_claim(accounts, settings):
+    settings.LETSADS = {**settings.LETSADS, "promo": {"LOGIN": PROMO_LOGIN, "SENDER": "Promo"}}
+    make_campaign(numbers(3), sender="Shop")
+
+    with pytest.raises(LetsAdsConfigurationError, match=r"LETSADS\['promo'\]\['PASSWORD'\]"):
+        SendWorker().run_once()
+
+    assert on(accounts.default) == []
+    assert set(Message.objects.values_list("status", flat=True)) == {S.PENDING}

@@ -59,6 +59,11 @@ class BaseWorker:
         if self.on_progress is not None:
             self.on_progress(report)
 
+    @property
+    def has_client(self) -> bool:
+        """True when a client was given (tests, embedding): every account's rounds use it."""
+        return self._client is not None
+
     def concurrency_for(self, alias: str) -> int:
         """Requests at once for the account ``alias``: the option, or its ``CONCURRENCY``."""
         return self._concurrency or get_account(alias).CONCURRENCY

@@ -19,7 +19,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django_letsads.accounts import aliases, get_account, unconfigured_accounts
+from django_letsads.accounts import (
+    aliases,
+    get_account,
+    require_credentials,
+    unconfigured_accounts,
+)
 from django_letsads.worker.dbretry import retry_on_db_error
 
 if TYPE_CHECKING:
@@ -70,6 +75,11 @@ def run_per_account(
 ) -> None:
     """Run ``run_one(alias, claimed_so_far) -> claimed`` for each served account (see module)."""
     served = served_accounts(worker)
+    if not worker.has_client:
+        # Before any claim: an account without its password must not stop the round halfway,
+        # after the accounts before it have sent.
+        for alias in served:
+            require_credentials(alias)
     left = retry_on_db_error(unconfigured_accounts, kind)
     if left:
         report.left_behind = left
