@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_letsads.admin.balance import forget_balance
-from django_letsads.models import Campaign
+from django_letsads.models import Campaign, Message
 from django_letsads.simulator import Simulator
 from tests.factories import make_campaign, numbers
 from tests.test_admin import run_action
@@ -119,3 +119,14 @@ def test_the_account_texts_are_translated(superuser_client: Client):
     assert "Баланс акаунта promo: 7,25 UAH" in page  # a decimal comma in Ukrainian
     page = superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "gone (не настроен)" in page
+
+
+def test_a_messages_page_shows_its_account(superuser_client: Client):
+    campaign = make_campaign(numbers(1), name="P", state=Campaign.State.DRAFT)
+    message = campaign.messages.get()
+    Message.objects.filter(pk=message.pk).update(account="promo")
+
+    url = reverse("admin:django_letsads_message_change", args=[message.pk])
+    page = superuser_client.get(url).content.decode()
+
+    assert '<div class="readonly">promo</div>' in page
