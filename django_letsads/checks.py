@@ -34,6 +34,10 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
 * ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 * ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
+* ``django_letsads.E080`` to ``E083`` - the layout of a ``LETSADS`` with several accounts (no
+  ``"default"``, an account key beside the accounts, a shared key inside one, a bad alias);
+  from ``settings_rules``. With accounts, every message above about an account key names it:
+  ``LETSADS['promo']['PASSWORD']``. ``W080``, ``W081``: :mod:`django_letsads.account_checks`.
 * ``django_letsads.E090`` - ``USE_TASKS`` is on, but no task framework is installed, or the task
   backend, queue or priority of ``TASKS_BACKEND``/``TASKS_QUEUE``/``TASKS_PRIORITY`` is refused.
 """
