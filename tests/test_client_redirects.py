@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from django_letsads.client import LetsAdsClient
+from django_letsads.dispatch import send_batch
 from django_letsads.exceptions import (
     AccountError,
     GatewayRedirectError,
@@ -65,6 +66,14 @@ def test_a_307_or_308_to_the_same_host_over_https_is_followed_with_the_same_body
     assert len(secure.received) == 1
     assert secure.received[0].body == plain.received[0].body
     assert secure.received[0].headers["Content-Type"] == "text/xml; charset=utf-8"
+
+
+def test_a_followed_redirect_counts_as_one_request(tls):
+    with serve(COMPLETE, tls=tls) as secure, serve(redirect(307, secure.url)) as plain:
+        result = send_batch(client_for(plain.url), "Test", "Hi", ["380671112233", "380671112234"])
+    assert result.requests == 1
+    assert result.error is None
+    assert {o.status for o in result.outcomes.values()} == {Status.QUEUED}
 
 
 def test_a_relative_307_on_an_https_url_is_followed(tls):
