@@ -70,7 +70,8 @@ def follow(
             "",
         )
     target = urljoin(api_url, location.strip())
-    shown = scrub(target if len(target) <= _SHOWN else target[:_SHOWN] + "…")
+    shown = scrub(target)  # masked before it is cut short, so no part of the password shows
+    shown = shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…"
     try:
         same_host = urlsplit(target).hostname == urlsplit(api_url).hostname
         secure = urlsplit(target).scheme == "https"
