@@ -12,9 +12,10 @@ settings, a client for it, its balance. Settings are read at each call, never ca
 
 from __future__ import annotations
 
-from django_letsads.client import Balance, LetsAdsClient
+from django_letsads.client import LetsAdsClient
 from django_letsads.conf import LetsAdsSettings, unknown_alias_message
 from django_letsads.exceptions import LetsAdsConfigurationError
+from django_letsads.protocol import Balance
 from django_letsads.settings_rules import (
     DEFAULT_ALIAS,
     Problem,
