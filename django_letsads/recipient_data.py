@@ -7,16 +7,15 @@ agree:
   spaces as ``_``, apostrophes dropped: ``"Ім'я"`` → ``імя``, ``"First name"`` → ``first_name``).
 * A value is text of at most :data:`MAX_VALUE_LENGTH` characters (an import rejects a longer
   line with :data:`VALUE_TOO_LONG`).
-* :func:`template_values` makes the values a template is rendered with from whatever a message's
-  ``data`` holds (``None``, a dict, or anything code stored): it never raises.
+* :func:`merge.template_values` makes the values a template is rendered with from whatever a
+  message's ``data`` holds (``None``, a dict, or anything code stored): it never raises.
 * :func:`data_fields` says which fields a campaign's recipients have (for the campaign form's
   "no recipient has this field" error), in one query.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.db import connections, router
@@ -39,31 +38,6 @@ def column_name(header: str) -> str:
     name = header.strip().lstrip("\ufeff").strip().lower()
     name = "".join(ch for ch in name if ch not in _APOSTROPHES)
     return "_".join(name.split())
-
-
-def template_values(data: object, fields: Iterable[str]) -> dict[str, str]:
-    """The values of ``fields`` in ``data`` as text, for :meth:`merge.Template.render`.
-
-    Strings are used as they are; ``None`` is no value; numbers and booleans (stored by code,
-    not by an import) are written as JSON writes them (``5``, ``true``); anything else as its
-    JSON text. ``data`` that is not a mapping is no data. Never raises.
-    """
-    if not isinstance(data, Mapping):
-        return {}
-    values: dict[str, str] = {}
-    for name in fields:
-        value = data.get(name)
-        if value is None:
-            continue
-        values[name] = value if isinstance(value, str) else _as_text(value)
-    return values
-
-
-def _as_text(value: object) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):  # pragma: no cover - default=str makes everything dumpable
-        return str(value)
 
 
 def data_fields(campaign: Campaign | int) -> set[str]:

@@ -30,7 +30,6 @@ from django_letsads import merge, unsubscribe
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.exceptions import LetsAdsConfigurationError
 from django_letsads.models import Message, StatusEvent
-from django_letsads.recipient_data import template_values
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
 from django_letsads.translit import outgoing_text
@@ -127,7 +126,7 @@ def render_claimed(
 
 def values_for(message_id: int, fields: Sequence[str], data: object = None) -> dict[str, str]:
     """The values of ``fields`` for one message with ``data`` (only those the text uses)."""
-    values = template_values(data, fields)
+    values = merge.template_values(data, fields)
     if UNSUBSCRIBE_URL in fields:
         values[UNSUBSCRIBE_URL] = unsubscribe.unsubscribe_url(message_id)
     return values
@@ -153,7 +152,7 @@ def render_recipient(
     """
     if merge.has_placeholders(text):
         template = merge.parse(text)
-        values = template_values(data, template.fields)
+        values = merge.template_values(data, template.fields)
         if UNSUBSCRIBE_URL in template.fields:
             values[UNSUBSCRIBE_URL] = (
                 unsubscribe_url if unsubscribe_url is not None else longest_unsubscribe_url()
