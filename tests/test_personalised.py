@@ -140,3 +140,59 @@ def test_the_admin_message_page_shows_the_text_sent_and_the_data(
     assert "note: a &quot;q&quot;" in html
     assert "<b>Олена</b>" not in html
     assert PERSONALISED in html
+
+
+# -- the text cannot change under messages already sent -----------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", ["sending", "paused", "done", "cancelled"])
+def test_a_started_campaign_refuses_a_new_text(state):
+    from django_letsads.models import Campaign, CampaignLockedError
+
+    campaign = make_campaign(numbers(1), text="Hi {name|there}", state=state)
+    campaign.text = "Bye {name|there}"
+
+    with pytest.raises(CampaignLockedError, match="text cannot change"):
+        campaign.save()
+    with pytest.raises(ValueError, match="transliterate"):
+        Campaign.objects.get(pk=campaign.pk).__class__(
+            **{**_fields(campaign), "text": "Hi {name|there}", "transliterate": True}
+        ).save()
+    assert Campaign.objects.get(pk=campaign.pk).text == "Hi {name|there}"
+    campaign.refresh_from_db()
+    campaign.max_per_minute = 10  # the pace may still change
+    campaign.save()
+    campaign.state = Campaign.State.DONE
+    campaign.save(update_fields=["state"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", ["draft", "scheduled"])
+def test_a_campaign_not_yet_started_may_change_its_text(state):
+    from django_letsads.models import Campaign
+
+    campaign = make_campaign(numbers(1), text="Hi", state=state)
+    campaign.text = "Hello {name|there}"
+    campaign.state = Campaign.State.SENDING  # and start in the same save
+    campaign.save()
+
+    assert Campaign.objects.get(pk=campaign.pk).text == "Hello {name|there}"
+
+
+def _fields(campaign):
+    return {f.attname: getattr(campaign, f.attname) for f in campaign._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_the_admin_form_shows_the_text_of_a_sending_campaign_read_only(superuser_client):
+    from django.urls import reverse
+
+    campaign = make_campaign(numbers(1), text="Hi {name|there}")
+
+    page = superuser_client.get(
+        reverse("admin:django_letsads_campaign_change", args=[campaign.pk])
+    ).content.decode()
+
+    assert 'name="text"' not in page
+    assert "Hi {name|there}" in page
