@@ -159,4 +159,12 @@ def test_the_admin_reports_a_too_long_value_in_the_language_of_the_page(superuse
     page = _upload(superuser_client, f"phone,name\n380501234567,{long}\n380671234567,Bob\n", "uk")
 
     assert "1 додано" in page
+    assert "значення в стовпці довше за 500 символів" in page
     assert Campaign.objects.get().messages.count() == 1
+
+
+def test_the_duplicate_columns_error_is_translated(superuser_client):
+    page = _upload(superuser_client, "phone,Name,name\n380501234567,a,c\n", "ru")
+
+    assert "не импортирован" in page
+    assert "«list.csv»" in page
