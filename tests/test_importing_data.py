@@ -168,3 +168,30 @@ def test_the_duplicate_columns_error_is_translated(superuser_client):
 
     assert "не импортирован" in page
     assert "«list.csv»" in page
+
+
+@pytest.mark.parametrize("field", ["code", "ім_я", "a__b"])
+def test_without_values_finds_the_messages_the_worker_would_fail(campaign, field):
+    from django_letsads.recipient_data import without_values
+
+    import_recipients(campaign, "380501111111\n380501111112\n380501111113\n380501111114\n")
+    import_recipients(campaign, "380501111115\n380501111116\n")
+    values = {
+        "380501111111": {field: "x"},
+        "380501111112": {field: ""},
+        "380501111113": {field: None},
+        "380501111114": {"other": "x"},
+        "380501111116": {field: 0},  # rendered as "0": a value
+    }
+    for number, data in values.items():
+        campaign.messages.filter(recipient=number).update(data=data)
+
+    lacking = without_values(campaign.messages.all(), "Hi {name|you}, {" + field + "}!")
+
+    assert set(lacking.values_list("recipient", flat=True)) == {
+        "380501111112",
+        "380501111113",
+        "380501111114",
+        "380501111115",  # no data at all
+    }
+    assert not without_values(campaign.messages.all(), "Hi {" + field + "|x} {unsubscribe_url}")
