@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.db import connections, router
-from django.db.models import Max
 
 from django_letsads import merge, unsubscribe
 from django_letsads.campaigns import pause_campaigns
@@ -118,7 +117,7 @@ def render_claimed(
             message = dataclasses.replace(message, text=text)
         out.append(message)
     _store_texts(written)
-    _note_personalised(personalised)
+    _note_personalised(personalised, now)
     for field, ids in missing.items():
         _fail_missing(ids, field, now)
     return out
@@ -211,21 +210,25 @@ def _data_of(
     return dict(Message.objects.filter(id__in=ids).values_list("id", "data"))
 
 
-def _note_personalised(ids: list[int]) -> None:
+def _note_personalised(ids: list[int], now: datetime) -> None:
     """Say in the history that these messages' texts were rendered for them: the note of the
-    claim's ``pending → sending`` event (each message's latest, written in this transaction),
-    not a row of its own."""
+    claim's ``pending → sending`` event, written moments ago in this transaction with ``now``
+    (found by message, status and that time, on the message index), not a row of its own.
+
+    Raw SQL with ``now`` bound as the claim bound it, so both databases compare the time as it
+    was stored (the ORM would format it differently on SQLite)."""
+    connection = connections[router.db_for_write(StatusEvent)]
+    quote = connection.ops.quote_name
+    table = quote(StatusEvent._meta.db_table)
     for start in range(0, len(ids), 1000):
-        latest = (
-            StatusEvent.objects.filter(message_id__in=ids[start : start + 1000])
-            .order_by()
-            .values("message_id")
-            .annotate(last=Max("id"))
-            .values("last")
+        chunk = ids[start : start + 1000]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (
+            f"UPDATE {table} SET {quote('note')} = %s WHERE {quote('message_id')} IN ({marks}) "  # noqa: S608 - names from _meta, values bound
+            f"AND {quote('new_status')} = %s AND {quote('created_at')} = %s AND {quote('note')} = ''"
         )
-        StatusEvent.objects.filter(id__in=latest, new_status=Status.SENDING).update(
-            note=PERSONALISED
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [PERSONALISED, *chunk, Status.SENDING, now])
 
 
 def _store_texts(texts: dict[int, str]) -> None:
