@@ -13,7 +13,8 @@ agree:
   "no recipient has this field" error), in one query.
 * :func:`without_values` narrows messages to those whose data lacks a value for a placeholder
   of a text that has no default: the ones the worker would fail ``MISSING_FIELD`` (for the
-  confirmation, which leaves them out), in SQL.
+  confirmation, which leaves them out), in SQL; :func:`leave_out_without_values` cancels the
+  pending ones.
 """
 
 from __future__ import annotations
@@ -108,3 +109,22 @@ def without_values(messages: QuerySet[Message], text: str) -> QuerySet[Message]:
         aliases[alias + "j"] = KeyTransform(name, "data")
         lacking |= Q(**{f"{alias}__isnull": True}) | Q(**{alias: 0}) | Q(**{alias + "j": None})
     return messages.alias(**aliases).filter(lacking)
+
+
+def leave_out_without_values(campaign: Campaign) -> int:
+    """Cancel the pending messages of ``campaign`` its text cannot be rendered for
+    (:func:`without_values`), with ``error_code`` ``MISSING_FIELD`` and a history row each, so
+    none is claimed only to fail; returns how many. For the confirmation, before sending."""
+    from django_letsads.rendering import MISSING_FIELD
+    from django_letsads.status import Status
+    from django_letsads.transitions import change_status
+
+    lacking = without_values(campaign.messages.filter(status=Status.PENDING), campaign.text)
+    return change_status(
+        lacking,
+        Status.PENDING,
+        Status.CANCELLED,
+        code=MISSING_FIELD,
+        note="no value and no default for a field of the text",
+        error_code=MISSING_FIELD,
+    )

@@ -196,3 +196,25 @@ def test_the_admin_form_shows_the_text_of_a_sending_campaign_read_only(superuser
 
     assert 'name="text"' not in page
     assert "Hi {name|there}" in page
+
+
+@pytest.mark.django_db
+def test_recipients_without_values_can_be_left_out_before_sending(letsads_simulator):
+    from django_letsads.recipient_data import leave_out_without_values
+
+    a, b, c = numbers(3)
+    campaign = make_campaign([a, b, c], text="Hi {name|you}, code {code}")
+    _give_data(campaign, {a: {"code": "1"}, b: {"code": ""}})
+
+    assert leave_out_without_values(campaign) == 2
+
+    SendWorker().run_once()
+    assert [(e.text, e.recipients) for e in letsads_simulator.sends()] == [("Hi you, code 1", (a,))]
+    assert dict(campaign.messages.values_list("recipient", "status")) == {
+        a: S.QUEUED,
+        b: S.CANCELLED,
+        c: S.CANCELLED,
+    }
+    assert set(
+        StatusEvent.objects.filter(message__recipient=b).values_list("new_status", "code")
+    ) == {(S.CANCELLED, "MISSING_FIELD")}
