@@ -12,7 +12,8 @@ characters rejects its line (:data:`recipient_data.VALUE_TOO_LONG`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import json.encoder
+from collections.abc import Callable, Iterator
 
 from django_letsads.csvlines import CsvRecords, Reject
 from django_letsads.models import Message
@@ -24,7 +25,9 @@ _NAME_HEADERS = ("name", "ім'я", "імʼя", "ім\u2019я", "имя", "пі�
 _NAME_MAX = Message._meta.get_field("recipient_name").max_length or 200
 #: A row: (line number, phone as written, name, data as JSON text or "" for none).
 Row = tuple[int, str, str, str]
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: A str as a JSON string, UTF-8 kept: the C function ``json.dumps(..., ensure_ascii=False)``
+#: ends in, without its per-call Python layers (a row calls it once per column).
+_encode: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class DuplicateColumnsError(ValueError):
@@ -115,6 +118,7 @@ class _DataColumns:
         self.prefixes = [
             ("{" if i == 0 else ",") + _encode(name) + ":" for i, (_, name) in enumerate(columns)
         ]
+        self.pairs = list(zip((i for i, _ in columns), self.prefixes, strict=True))
 
     @classmethod
     def of_header(cls, header: list[str], phone_col: int) -> _DataColumns:
@@ -138,11 +142,11 @@ class _DataColumns:
             return ""
         parts = []
         size = len(row)
-        for (i, _), prefix in zip(self.columns, self.prefixes, strict=True):
+        for i, prefix in self.pairs:
             value = row[i].strip() if i < size else ""
             if len(value) > MAX_VALUE_LENGTH:
                 return None
-            if "\x00" in value:
+            if "\x00" in value:  # jsonb cannot hold NUL; one stray NUL must not fail the file
                 value = value.replace("\x00", "")
             parts.append(prefix)
             parts.append(_encode(value))
