@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from django.core.exceptions import ImproperlyConfigured
+
 from django_letsads.dispatch import BatchResult, Outcome
 from django_letsads.exceptions import AccountError, LetsAdsError, SmsValidationError
 from django_letsads.phones import NormalizedNumber, normalize_many
@@ -221,7 +223,10 @@ class BaseSmsBackend:
     ) -> list[SmsResult]:
         message.results = results
         post_send.send(sender=type(self), message=message, results=results, backend=self)
-        if isinstance(error, AccountError) and not self.fail_silently:
+        # A configuration error met at run time (API_URL redirects) is never hidden.
+        if isinstance(error, AccountError) and (
+            not self.fail_silently or isinstance(error, ImproperlyConfigured)
+        ):
             raise error
         return results
 
