@@ -32,8 +32,11 @@ FIELD_PREFIX = "letsads_fingerprint_"
 
 
 def send_fingerprint(campaign: Campaign, recipients: int) -> str:
-    """A digest of what a Send confirmation shows of ``campaign``: text, sender, recipients."""
-    shown = "\x00".join((str(campaign.pk), campaign.sender, campaign.text, str(recipients)))
+    """A digest of what a Send confirmation shows of ``campaign``: text, sender, recipients,
+    account."""
+    shown = "\x00".join(
+        (str(campaign.pk), campaign.sender, campaign.text, str(recipients), campaign.account)
+    )
     return hashlib.sha256(shown.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

@@ -66,13 +66,24 @@ class BaseSmsBackend:
     ``fail_silently=True`` turns validation errors of a whole message (text, sender) and account
     errors of the gateway into ``failed`` results instead of exceptions. It never hides a
     configuration error (``ImproperlyConfigured``). Problems of single recipients never raise.
+
+    ``using`` is the alias of the LetsAds account in ``settings.LETSADS`` (default
+    ``"default"``): its ``SENDER`` is the default sender, the gateway backend sends with its
+    login, the outbox stores it in ``Message.account``. An alias that is not configured raises
+    ``LetsAdsConfigurationError`` naming the configured ones.
     """
 
     #: True when the backend talks to the gateway and needs ``LOGIN``/``PASSWORD`` (system check).
     needs_credentials: ClassVar[bool] = False
 
-    def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, fail_silently: bool = False, *, using: str | None = None, **kwargs: Any
+    ) -> None:
+        from django_letsads.accounts import get_account
+
         self.fail_silently = fail_silently
+        self.account = get_account(using)
+        self.using = self.account.alias
 
     def open(self) -> bool:
         """Open a long-lived connection if the backend has one; True only if this call opened it."""
@@ -153,7 +164,6 @@ class BaseSmsBackend:
         merge_data = getattr(message, "merge_data", None)
         if merge_data is None:
             return [self.prepare(message, checked)]
-        from django_letsads.conf import letsads_settings
         from django_letsads.merge_data import render_texts
 
         recipients = [item.number for item in checked if item.valid and not item.duplicate]
@@ -162,7 +172,7 @@ class BaseSmsBackend:
         for number in recipients:
             groups.setdefault(texts[number], []).append(number)
         infos = {text: validate_text(text) for text in groups}
-        sender = validate_sender(message.sender or letsads_settings.SENDER)
+        sender = validate_sender(message.sender or self.account.SENDER)
         message.rendered_texts = texts
         return [
             PreparedMessage(
@@ -202,10 +212,8 @@ class BaseSmsBackend:
 
     def prepare(self, message: SmsMessage, checked: Sequence[NormalizedNumber]) -> PreparedMessage:
         """Validate text and sender (raising :class:`SmsValidationError`) and keep valid numbers."""
-        from django_letsads.conf import letsads_settings
-
         info = validate_text(message.text)
-        sender = validate_sender(message.sender or letsads_settings.SENDER)
+        sender = validate_sender(message.sender or self.account.SENDER)
         recipients = tuple(item.number for item in checked if item.valid and not item.duplicate)
         return PreparedMessage(message, message.text, sender, info, recipients)
 

@@ -27,6 +27,7 @@ class SmsBackend(BaseSmsBackend):
     def deliver(self, prepared: PreparedMessage) -> BatchResult:
         import django_letsads
 
+        prepared.message.using = self.using  # the account it went through, for tests to check
         message = prepared.message
         if prepared.merge_data is not None:
             message = copy.copy(message)

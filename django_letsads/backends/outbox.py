@@ -37,6 +37,7 @@ class SmsBackend(BaseSmsBackend):
                 text=prepared.text,
                 data=None if personal is None else dict(personal.get(number) or {}) or None,
                 status=Status.PENDING,
+                account=self.using,
             )
             for number in prepared.recipients
         ]
