@@ -178,3 +178,20 @@ def test_the_outbox_stores_each_rendered_text_with_its_data_and_the_worker_sends
         ("Вітаємо, Олена! Ваш код 17.", (A,)),
         ("Вітаємо, клієнте! Ваш код 42.", (B, C)),
     ]
+
+
+def test_a_personalised_message_through_another_account_takes_its_sender(settings):
+    settings.LETSADS = {
+        "default": {"LOGIN": "380500000001", "PASSWORD": "x", "SENDER": "Shop"},
+        "promo": {"LOGIN": "380500000002", "PASSWORD": "y", "SENDER": "Promo"},
+    }
+    stream = io.StringIO()
+    console = get_connection(
+        "django_letsads.backends.console.SmsBackend", stream=stream, using="promo"
+    )
+
+    send_sms("Hi {name|you}", [A, B], merge_data={A: {"name": "Ann"}}, connection=console)
+    send_sms("Hi {name|you}", [A], merge_data={A: {"name": "Ann"}}, using="promo")
+
+    assert stream.getvalue().count("From: Promo") == 2
+    assert [(m.text, m.using) for m in django_letsads.outbox] == [("Hi Ann", "promo")]
