@@ -9,12 +9,21 @@ A bad line never costs a good one: every line ends up counted as added, duplicat
 the stop list, :mod:`django_letsads.optout`) or rejected (with the reason), and the report says
 which.
 
+A CSV file with a header row keeps every column but the phone in ``Message.data`` (the name
+too; ``recipient_name`` is still filled from the name column), for the campaign text's
+placeholders (:mod:`django_letsads.merge`). Column names become field names as
+:func:`recipient_data.column_name` says; two columns with the same name refuse the file
+(:class:`DuplicateColumnsError`) before anything is stored. A cell over
+:data:`recipient_data.MAX_VALUE_LENGTH` characters rejects its line. Pasted numbers have no data.
+
 On PostgreSQL a chunk is one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` (no model
-instances at all); elsewhere it is ``bulk_create(ignore_conflicts=True)`` of the chunk.
+instances at all; the data travels as JSON text in the same statement); on SQLite one prepared
+``INSERT`` run over the chunk; elsewhere ``bulk_create(ignore_conflicts=True)``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +34,8 @@ from django.db import connections, router, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
-from django_letsads.csvlines import CsvRecords, Source, source_lines
+from django_letsads.csvlines import Source, source_lines
+from django_letsads.csvrows import DuplicateColumnsError, Row, csv_rows
 from django_letsads.models import Campaign, Message
 from django_letsads.optout import opted_out_among
 from django_letsads.phones import check_many
@@ -34,6 +44,8 @@ from django_letsads.worker.writer import BackgroundWriter, InlineWriter, Writer
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["DuplicateColumnsError", "ImportReport", "RejectedLine", "import_recipients"]
+
 Kind = Literal["text", "csv"]
 
 #: Lines per insert; big enough to amortise a round trip, small enough to keep memory flat.
@@ -41,10 +53,7 @@ CHUNK_SIZE = 5000
 #: Rejected lines kept in the report with their text; the rest are only counted.
 MAX_REPORTED_REJECTS = 1000
 
-_PHONE_HEADERS = ("phone", "number", "tel", "mobile", "msisdn", "recipient", "телефон", "номер")
-_NAME_HEADERS = ("name", "ім'я", "імʼя", "ім\u2019я", "имя", "піб", "фио", "contact")
 _TEXT_SEPARATORS = re.compile(r"[,;\r\n]")
-_NAME_MAX = Message._meta.get_field("recipient_name").max_length or 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +99,12 @@ def import_recipients(
     """Add the numbers of ``source`` to ``campaign`` as pending messages; never raises for bad lines.
 
     ``kind="text"``: one number per line, or several separated by commas or semicolons.
-    ``kind="csv"``: a phone column and an optional name column, ``,`` or ``;`` separated, UTF-8
+    ``kind="csv"``: a phone column and any other columns, ``,`` or ``;`` separated, UTF-8
     with or without a byte order mark; a header row is recognised by its column names (``phone``,
     ``name``, ``телефон`` …), and without one the first column is the phone, the second the name.
+    With a header every column but the phone goes to ``Message.data`` under its name; without
+    one only the name does (as ``name``). Raises :class:`DuplicateColumnsError` (a
+    ``ValueError``), having stored nothing, when the header names a column twice.
 
     ``source`` is a string, an iterable of lines (``str`` or UTF-8 ``bytes``) or an open file
     (text or binary, e.g. an uploaded file). The campaign's running totals of duplicate and
@@ -101,12 +113,12 @@ def import_recipients(
     """
     report = ImportReport()
     rows = (
-        _csv_rows(_lines(source, report), report)
+        csv_rows(_lines(source, report), report.reject)
         if kind == "csv"
         else _text_rows(_lines(source, report))
     )
     with _Inserter(campaign, report) as inserter:
-        chunk: list[tuple[int, str, str]] = []
+        chunk: list[Row] = []
         for row in rows:
             chunk.append(row)
             if len(chunk) >= chunk_size:
@@ -138,98 +150,30 @@ def _lines(source: Source, report: ImportReport) -> Iterator[str]:
     return source_lines(source, report.reject)
 
 
-def _text_rows(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+def _text_rows(lines: Iterable[str]) -> Iterator[Row]:
     for number, line in enumerate(lines, start=1):
         for piece in _TEXT_SEPARATORS.split(line):
             piece = piece.strip()
             if piece:
-                yield number, piece, ""
-
-
-def _csv_rows(lines: Iterator[str], report: ImportReport) -> Iterator[tuple[int, str, str]]:
-    skipped = 0
-    first = None
-    for line in lines:
-        if line.strip():
-            first = line
-            break
-        skipped += 1
-    if first is None:
-        return
-    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
-    if "\t" in first and delimiter not in first:
-        delimiter = "\t"
-    # A record the csv module cannot read costs its first line only (``csvlines``).
-    records = iter(CsvRecords(_chain(first, lines), skipped + 1, delimiter, report.reject))
-    header = next(records, None)
-    if header is None:
-        return
-    number, row = header
-    if _looks_like_header(row):
-        phone_col, name_col = _columns(row, named=True)
-    else:
-        phone_col, name_col = _columns(row)
-        if parsed := _csv_row(number, row, phone_col, name_col):
-            yield parsed
-    for number, row in records:
-        if parsed := _csv_row(number, row, phone_col, name_col):
-            yield parsed
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def _csv_row(
-    number: int, row: list[str], phone_col: int, name_col: int | None
-) -> tuple[int, str, str] | None:
-    """(line number, phone, name) of one CSV row, ``None`` for a blank one."""
-    if not "".join(row).strip():
-        return None
-    phone = row[phone_col].strip() if phone_col < len(row) else ""
-    name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
-    # PostgreSQL text cannot hold NUL; one stray NUL in a name must not fail the whole import.
-    name = name.replace("\x00", "")
-    # An empty phone cell is reported as such ("empty"), quoting nothing else of the row.
-    return number, phone, name[:_NAME_MAX]
-
-
-def _columns(header: list[str], *, named: bool = False) -> tuple[int, int | None]:
-    """(phone column, name column): from the header's names, else the first and second."""
-    cells = [cell.strip().lower().lstrip("\ufeff") for cell in header]
-    if named:
-        phone = next((i for i, c in enumerate(cells) if any(h in c for h in _PHONE_HEADERS)), 0)
-        name = next(
-            (i for i, c in enumerate(cells) if i != phone and any(h in c for h in _NAME_HEADERS)),
-            None,
-        )
-        if name is None and len(cells) == 2:
-            name = 1 - phone
-        return phone, name
-    return 0, (1 if len(cells) > 1 else None)
-
-
-def _looks_like_header(row: list[str]) -> bool:
-    """A first row that names a known column, or has no digit at all, is a header."""
-    cells = [cell.strip().lower() for cell in row]
-    known = any(h in c for c in cells for h in (*_PHONE_HEADERS, *_NAME_HEADERS))
-    return known or not any(ch.isdigit() for c in cells for ch in c)
+                yield number, piece, "", ""
 
 
 # -- writing ------------------------------------------------------------------------------------
 
 
 def _import_chunk(
-    chunk: list[tuple[int, str, str]],
+    chunk: list[Row],
     inserter: _Inserter,
     report: ImportReport,
     region: str | None,
 ) -> None:
-    verdicts = check_many([raw for _, raw, _ in chunk], region)
+    verdicts = check_many([raw for _, raw, _, _ in chunk], region)
     numbers: list[str] = []
     names: list[str] = []
-    for (line, raw, name), (number, reason, duplicate_of) in zip(chunk, verdicts, strict=True):
+    datas: list[str] = []
+    for (line, raw, name, data), (number, reason, duplicate_of) in zip(
+        chunk, verdicts, strict=True
+    ):
         if not number:
             report.reject(line, raw, reason)
         elif duplicate_of is not None:
@@ -237,7 +181,8 @@ def _import_chunk(
         else:
             numbers.append(number)
             names.append(name)
-    inserter.insert(numbers, names)
+            datas.append(data)
+    inserter.insert(numbers, names, datas)
 
 
 def _array_literal(values: list[str]) -> str:
@@ -249,8 +194,14 @@ def _array_literal(values: list[str]) -> str:
     probe = "".join(values)
     if "\\" not in probe and '"' not in probe:
         return '{"' + '","'.join(values) + '"}'
+    if "\x00" not in probe:  # JSON texts: escape the joined text once, NUL as the separator
+        joined = "\x00".join(values).replace("\\", "\\\\").replace('"', '\\"')
+        return '{"' + joined.replace("\x00", '","') + '"}'
     escaped = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
     return '{"' + '","'.join(escaped) + '"}'
+
+
+_Insert = Callable[[list[str], list[str], list[str]], int]
 
 
 class _Inserter:
@@ -285,6 +236,7 @@ class _Inserter:
             Message._meta.get_field("campaign"),
             Message._meta.get_field("recipient"),
             Message._meta.get_field("recipient_name"),
+            Message._meta.get_field("data"),
         ]
         for model_field in Message._meta.concrete_fields:
             if model_field.primary_key or model_field in supplied:
@@ -317,25 +269,28 @@ class _Inserter:
             if isinstance(self._writer, BackgroundWriter):
                 self.connection.dec_thread_sharing()
 
-    def insert(self, numbers: list[str], names: list[str]) -> None:
+    def insert(self, numbers: list[str], names: list[str], datas: list[str]) -> None:
+        """Insert these rows; ``datas`` holds each row's data as JSON text, "" for none."""
         if not numbers:
             return
         insert = {"postgresql": self._insert_unnest, "sqlite": self._insert_many}.get(
             self.vendor, self._insert_bulk
         )
-        self._writer.submit(lambda: self._insert_allowed(insert, numbers, names))
+        self._writer.submit(lambda: self._insert_allowed(insert, numbers, names, datas))
         self._count()
 
     def _insert_allowed(
-        self, insert: Callable[[list[str], list[str]], int], numbers: list[str], names: list[str]
+        self, insert: _Insert, numbers: list[str], names: list[str], datas: list[str]
     ) -> tuple[int, int, int]:
         """Leave out the numbers on the stop list, insert the rest. Both on the import's own
         connection (on PostgreSQL this runs on the insert thread, see the class doc)."""
         stopped = opted_out_among(numbers, self.connection)
         if stopped:
-            kept = [(n, name) for n, name in zip(numbers, names, strict=True) if n not in stopped]
-            numbers, names = [n for n, _ in kept], [name for _, name in kept]
-        return (insert(numbers, names) if numbers else 0), len(numbers), len(stopped)
+            kept = [row for row in zip(numbers, names, datas, strict=True) if row[0] not in stopped]
+            numbers = [row[0] for row in kept]
+            names = [row[1] for row in kept]
+            datas = [row[2] for row in kept]
+        return (insert(numbers, names, datas) if numbers else 0), len(numbers), len(stopped)
 
     def _count(self, *, wait: bool = False) -> None:
         """Count the inserts finished so far (``wait``: all) in the report."""
@@ -366,28 +321,35 @@ class _Inserter:
                 "the import, and its messages with it."
             )
 
-    def _insert_unnest(self, numbers: list[str], names: list[str]) -> int:
+    def _insert_unnest(self, numbers: list[str], names: list[str], datas: list[str]) -> int:
         # The campaign row is locked FOR KEY SHARE by the statement itself, as a foreign key
         # check would: no round trip of its own, and no rows at all if the campaign is gone.
         selects = [f"CAST(%s AS {db_type})" for db_type, _ in self.constants]
         sql = (
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608 - names from _meta, values bound
-            f"SELECT {', '.join(selects)}, c.id, r.number, r.name "
+            f"SELECT {', '.join(selects)}, c.id, r.number, r.name, NULLIF(r.data, '')::jsonb "
             f"FROM (SELECT id FROM {self.campaign_table} WHERE id = %s FOR KEY SHARE) AS c "
-            "CROSS JOIN unnest(%s::text[], %s::text[]) AS r(number, name) ON CONFLICT DO NOTHING"
+            "CROSS JOIN unnest(%s::text[], %s::text[], %s::text[]) AS r(number, name, data) "
+            "ON CONFLICT DO NOTHING"
         )
         params = [value for _, value in self.constants]
         with self.connection.cursor() as cursor:
             cursor.execute(
                 sql,
-                [*params, self.campaign.pk, _array_literal(numbers), _array_literal(names)],
+                [
+                    *params,
+                    self.campaign.pk,
+                    _array_literal(numbers),
+                    _array_literal(names),
+                    _array_literal(datas),
+                ],
             )
             added = int(cursor.rowcount)
         if not added:  # every number a duplicate, or no campaign to add them to
             self._check_campaign(lock=False)
         return added
 
-    def _insert_many(self, numbers: list[str], names: list[str]) -> int:
+    def _insert_many(self, numbers: list[str], names: list[str], datas: list[str]) -> int:
         placeholders = ", ".join(["%s"] * len(self.columns))
         sql = (
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) "  # noqa: S608 - names from _meta, values bound
@@ -398,7 +360,11 @@ class _Inserter:
         # every row of the executemany, about a millisecond each.
         with transaction.atomic(using=self.db), self.connection.cursor() as cursor:
             cursor.executemany(
-                sql, [(*row, number, name) for number, name in zip(numbers, names, strict=True)]
+                sql,
+                [
+                    (*row, number, name, data or None)
+                    for number, name, data in zip(numbers, names, datas, strict=True)
+                ],
             )
             added = int(cursor.rowcount)
             # Checked after writing, when this transaction holds SQLite's write lock: no
@@ -406,7 +372,7 @@ class _Inserter:
             self._check_campaign(lock=True)
             return added
 
-    def _insert_bulk(self, numbers: list[str], names: list[str]) -> int:
+    def _insert_bulk(self, numbers: list[str], names: list[str], datas: list[str]) -> int:
         # bulk_create(ignore_conflicts=True) cannot say how many rows it inserted; count around it
         # inside one transaction so a concurrent import cannot blur the numbers.
         messages = self.campaign.messages.using(self.db)
@@ -420,10 +386,11 @@ class _Inserter:
                         campaign_id=self.campaign.pk,
                         recipient=number,
                         recipient_name=name,
+                        data=json.loads(data) if data else None,
                         status=Status.PENDING,
                         created_at=now,
                     )
-                    for number, name in zip(numbers, names, strict=True)
+                    for number, name, data in zip(numbers, names, datas, strict=True)
                 ],
                 ignore_conflicts=True,
             )

@@ -16,8 +16,9 @@ without a default the rendering fails with :class:`MissingValueError`, which cal
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -160,3 +161,28 @@ def _placeholder(body: str, position: int) -> Placeholder:
 def render(text: str, values: Mapping[str, str]) -> str:
     """Parse (cached) and render ``text`` in one call."""
     return parse(text).render(values)
+
+
+def template_values(data: object, fields: Iterable[str]) -> dict[str, str]:
+    """The values of ``fields`` in ``data`` as text, for :meth:`merge.Template.render`.
+
+    Strings are used as they are; ``None`` is no value; numbers and booleans (stored by code,
+    not by an import) are written as JSON writes them (``5``, ``true``); anything else as its
+    JSON text. ``data`` that is not a mapping is no data. Never raises.
+    """
+    if not isinstance(data, Mapping):
+        return {}
+    values: dict[str, str] = {}
+    for name in fields:
+        value = data.get(name)
+        if value is None:
+            continue
+        values[name] = value if isinstance(value, str) else _as_text(value)
+    return values
+
+
+def _as_text(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):  # circular or absurdly deep (code's data)
+        return str(value)

@@ -7,12 +7,13 @@ HTTP session for many messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 
 from django_letsads.exceptions import LetsAdsConfigurationError
+from django_letsads.merge_data import check_merge_data
 from django_letsads.text import TextInfo, analyze
 
 if TYPE_CHECKING:
@@ -98,6 +99,12 @@ class SmsMessage:
     ``sender`` defaults to ``LETSADS["SENDER"]`` of the account. ``using`` names the account
     (an alias of ``settings.LETSADS``) when no ``connection`` is given. After :meth:`send`,
     ``results`` holds one :class:`~django_letsads.results.SmsResult` per recipient, in order.
+
+    ``merge_data`` (``{number: {field: value}}``, numbers in any format) makes ``text`` a
+    template (``{field}``, ``{field|default}``, ``{{``/``}}``: :mod:`django_letsads.merge`)
+    rendered per recipient; a recipient without an entry has no data. Without it the text is
+    sent as written, braces and all. After sending, ``rendered_texts`` maps each recipient's
+    normalised number to the text it was sent.
     """
 
     def __init__(
@@ -109,11 +116,18 @@ class SmsMessage:
         *,
         respect_opt_out: bool = False,
         using: str | None = None,
+        merge_data: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.recipients = _checked_arguments(text, recipients, sender)
         _check_using(using, connection)
         #: The account alias to send with (None: the connection's, or ``"default"``).
         self.using = using
+        #: ``merge_data`` keyed by normalised number (checked: see :mod:`merge_data`), or None.
+        self.merge_data = (
+            None if merge_data is None else check_merge_data(merge_data, self.recipients)
+        )
+        #: After sending a personalised message: normalised number → the text it was sent.
+        self.rendered_texts: dict[str, str] | None = None
         self.text = text
         self.sender = sender
         self.connection = connection
@@ -176,6 +190,7 @@ def send_sms(
     connection: BaseSmsBackend | None = None,
     respect_opt_out: bool = False,
     using: str | None = None,
+    merge_data: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[SmsResult]:
     """Send ``text`` to ``recipients``; one result per input recipient, in input order.
 
@@ -184,6 +199,11 @@ def send_sms(
     Duplicates (after normalisation) are sent once and their results say ``duplicate=True``.
     With ``respect_opt_out=True`` numbers on the stop list are not sent to: their results are
     ``cancelled`` with ``error_code="OPTED_OUT"``.
+
+    ``merge_data={number: {field: value}}`` personalises ``text`` per recipient (see
+    :class:`SmsMessage`); recipients whose texts come out the same share requests. A field with
+    neither a value nor a default for some recipient refuses the whole call before anything is
+    sent (:class:`~django_letsads.exceptions.InvalidTextError`, code ``MISSING_FIELD``).
     """
     message = SmsMessage(
         text,
@@ -192,5 +212,6 @@ def send_sms(
         connection=connection,
         respect_opt_out=respect_opt_out,
         using=using,
+        merge_data=merge_data,
     )
     return message.send(fail_silently)

@@ -20,6 +20,17 @@ from django.utils.translation import pgettext_lazy
 from django_letsads.status import FINAL_STATUSES, Status
 
 
+class CampaignLockedError(ValueError):
+    """A campaign that has started sending cannot change what it sends (``fields``)."""
+
+    def __init__(self, campaign_id: int, fields: list[str]) -> None:
+        self.fields = fields
+        super().__init__(
+            f"Campaign {campaign_id} has started sending: its {', '.join(fields)} cannot change "
+            "(its messages were sent with them). Create a new campaign instead."
+        )
+
+
 class Campaign(models.Model):
     """One text from one sender to many recipients (its ``Message`` rows)."""
 
@@ -119,6 +130,27 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    #: What a campaign sends; fixed once it has started (:meth:`save` refuses a change).
+    SENT_FIELDS = ("text", "sender", "transliterate")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; raises :class:`CampaignLockedError` (a ``ValueError``) for a change of the text,
+        sender or transliteration of a campaign that has started sending (stored state other
+        than draft or scheduled): its messages were, or are being, sent with them, and each
+        personalised text was rendered from this one. (One query, only for such saves.)"""
+        update_fields = kwargs.get("update_fields")
+        checked = [f for f in self.SENT_FIELDS if update_fields is None or f in set(update_fields)]
+        if self.pk is not None and checked:
+            stored = type(self).objects.filter(pk=self.pk).values("state", *checked).first()
+            if stored is not None and stored["state"] not in (
+                self.State.DRAFT,
+                self.State.SCHEDULED,
+            ):
+                changed = [f for f in checked if stored[f] != getattr(self, f)]
+                if changed:
+                    raise CampaignLockedError(self.pk, changed)
+        super().save(*args, **kwargs)
 
     def status_counts(self) -> dict[str, int]:
         """Messages per status, every status present (one aggregate query on an index)."""

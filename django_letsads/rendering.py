@@ -6,8 +6,12 @@ rendered per message, and the exact text is stored in ``Message.text`` before it
 leave, so the admin shows what each person received. Messages whose renderings are identical
 still share requests (the worker groups by text).
 
-The values a placeholder can take (:data:`FIELDS`): ``unsubscribe_url``, the message's signed
-unsubscribe link (:mod:`django_letsads.unsubscribe`).
+The values a placeholder can take: the recipient's data (``Message.data``: the columns of the
+CSV row, :mod:`django_letsads.recipient_data`) and ``unsubscribe_url`` (:data:`FIELDS`), the
+message's signed unsubscribe link (:mod:`django_letsads.unsubscribe`), which data cannot override.
+
+:func:`render_recipient` renders one recipient's text from ``(text, data)``: the campaign
+preview and price call it, and the worker renders with the same values, so they agree.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -24,7 +28,7 @@ from django.db import connections, router
 from django_letsads import merge, unsubscribe
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.exceptions import LetsAdsConfigurationError
-from django_letsads.models import Message
+from django_letsads.models import Message, StatusEvent
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
 from django_letsads.translit import outgoing_text
@@ -32,8 +36,10 @@ from django_letsads.translit import outgoing_text
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_URL = "unsubscribe_url"
-#: Field names a campaign text may use.
+#: Field names every message has, whatever its data (recipient data cannot override them).
 FIELDS = (UNSUBSCRIBE_URL,)
+#: The note on the history event of a message whose text was rendered for it.
+PERSONALISED = "personalised text"
 #: ``Message.error_code`` of a message whose text has a placeholder without value or default.
 MISSING_FIELD = "MISSING_FIELD"
 #: The pause reason of a campaign whose link cannot be made (the base URL is not set).
@@ -85,6 +91,8 @@ def render_claimed(
     out: list[C] = []
     written: dict[int, str] = {}
     missing: dict[str, list[int]] = defaultdict(list)
+    personalised: list[int] = []
+    data = _data_of(messages, templates)
     for message in messages:
         template = templates.get(message.text)
         if message.campaign_id is None or (
@@ -95,10 +103,13 @@ def render_claimed(
         text = message.text
         if template is not None:
             try:
-                text = template.render(values_for(message.id, template.fields))
+                text = template.render(
+                    values_for(message.id, template.fields, data.get(message.id))
+                )
             except merge.MissingValueError as exc:
                 missing[exc.field].append(message.id)
                 continue
+            personalised.append(message.id)
         if message.campaign_id in transliterated:
             text = outgoing_text(True, text)
         if text != message.text:
@@ -106,17 +117,53 @@ def render_claimed(
             message = dataclasses.replace(message, text=text)
         out.append(message)
     _store_texts(written)
+    _note_personalised(personalised, now)
     for field, ids in missing.items():
         _fail_missing(ids, field, now)
     return out
 
 
-def values_for(message_id: int, fields: Sequence[str]) -> dict[str, str]:
-    """The values of ``fields`` for one message (only those the text uses are computed)."""
-    values: dict[str, str] = {}
+def values_for(message_id: int, fields: Sequence[str], data: object = None) -> dict[str, str]:
+    """The values of ``fields`` for one message with ``data`` (only those the text uses)."""
+    values = merge.template_values(data, fields)
     if UNSUBSCRIBE_URL in fields:
         values[UNSUBSCRIBE_URL] = unsubscribe.unsubscribe_url(message_id)
     return values
+
+
+def render_recipient(
+    text: str,
+    data: Mapping[str, object] | None,
+    *,
+    unsubscribe_url: str | None = None,
+    transliterate: bool = False,
+) -> str:
+    """The text one recipient with ``data`` receives: what the worker sends, for previews.
+
+    ``text`` is a campaign text (:mod:`merge` syntax); ``data`` the recipient's ``Message.data``
+    (``None``: no data). ``unsubscribe_url`` is the link to put in ``{unsubscribe_url}``; without
+    it the longest link there can be stands in (for lengths and prices). ``transliterate``: the
+    campaign's flag, applied after rendering, as the worker does.
+
+    Raises :class:`merge.TemplateError` for a text that is not a valid template and
+    :class:`merge.MissingValueError` when a placeholder without a default has no value (the
+    worker fails such a message ``MISSING_FIELD``); nothing else, whatever ``data`` holds.
+    """
+    if merge.has_placeholders(text):
+        template = merge.parse(text)
+        values = merge.template_values(data, template.fields)
+        if UNSUBSCRIBE_URL in template.fields:
+            values[UNSUBSCRIBE_URL] = (
+                unsubscribe_url if unsubscribe_url is not None else longest_unsubscribe_url()
+            )
+        text = template.render(values)
+    return outgoing_text(True, text) if transliterate else text
+
+
+def longest_unsubscribe_url() -> str:
+    """A stand-in for the longest ``{unsubscribe_url}`` there can be (lengths, prices)."""
+    base = unsubscribe.base_url() if _has_base_url() else "https://"
+    return base + "x" * unsubscribe.MAX_TOKEN_LENGTH
 
 
 def longest_rendering(text: str) -> str:
@@ -127,8 +174,7 @@ def longest_rendering(text: str) -> str:
         return text if template is None else template.render({})
     values = dict.fromkeys(template.fields, "")
     if UNSUBSCRIBE_URL in template.fields:
-        base = unsubscribe.base_url() if _has_base_url() else "https://"
-        values[UNSUBSCRIBE_URL] = base + "x" * unsubscribe.MAX_TOKEN_LENGTH
+        values[UNSUBSCRIBE_URL] = longest_unsubscribe_url()
     return merge.Template(
         tuple(
             p if isinstance(p, str) else merge.Placeholder(p.name, p.default or "")
@@ -151,6 +197,38 @@ def _template(text: str) -> merge.Template | None:
     except merge.TemplateError as exc:
         logger.warning("A campaign text is not a valid template (%s); sent as written", exc)
         return None
+
+
+def _data_of(
+    messages: Sequence[ClaimedMessage], templates: dict[str, merge.Template]
+) -> dict[int, Any]:
+    """``Message.data`` of the messages whose text uses a field of recipient data (one query)."""
+    uses_data = {text for text, t in templates.items() if any(f not in FIELDS for f in t.fields)}
+    ids = [m.id for m in messages if m.campaign_id is not None and m.text in uses_data]
+    if not ids:
+        return {}
+    return dict(Message.objects.filter(id__in=ids).values_list("id", "data"))
+
+
+def _note_personalised(ids: list[int], now: datetime) -> None:
+    """Say in the history that these messages' texts were rendered for them: the note of the
+    claim's ``pending → sending`` event, written moments ago in this transaction with ``now``
+    (found by message, status and that time, on the message index), not a row of its own.
+
+    Raw SQL with ``now`` bound as the claim bound it, so both databases compare the time as it
+    was stored (the ORM would format it differently on SQLite)."""
+    connection = connections[router.db_for_write(StatusEvent)]
+    quote = connection.ops.quote_name
+    table = quote(StatusEvent._meta.db_table)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (
+            f"UPDATE {table} SET {quote('note')} = %s WHERE {quote('message_id')} IN ({marks}) "  # noqa: S608 - names from _meta, values bound
+            f"AND {quote('new_status')} = %s AND {quote('created_at')} = %s AND {quote('note')} = ''"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [PERSONALISED, *chunk, Status.SENDING, now])
 
 
 def _store_texts(texts: dict[int, str]) -> None:

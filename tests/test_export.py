@@ -154,3 +154,35 @@ def test_the_admin_export_needs_a_staff_login():
     response = Client().get(export_url(campaign.pk))
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_the_recipients_data_is_exported_as_one_column_per_field():
+    from django_letsads.export import export_csv
+    from django_letsads.importing import import_recipients
+
+    campaign = Campaign.objects.create(name="Data", sender="Shop", text="Hi {name}")
+    import_recipients(
+        campaign,
+        'phone,name,city,note\n380501111111,Олена,Київ,"=cmd|1, ""q"""\n380501111112,Bob,,\n',
+        kind="csv",
+    )
+    import_recipients(campaign, "380501111113")  # pasted: no data
+    Message.objects.filter(recipient="380501111112").update(data={"name": "Bob", "n": 5})
+
+    rows = read("".join(export_csv(campaign.pk)))
+
+    assert rows[0] == [*COLUMNS, "data.city", "data.n", "data.name", "data.note"]
+    cells = {row[0]: row[len(COLUMNS) :] for row in rows[1:]}
+    assert cells == {
+        "380501111111": ["Київ", "", "Олена", '\'=cmd|1, "q"'],
+        "380501111112": ["", "5", "Bob", ""],
+        "380501111113": ["", "", "", ""],
+    }
+
+
+def test_a_campaign_without_data_keeps_the_columns_it_always_had():
+    from django_letsads.export import export_csv
+
+    campaign = make_campaign(numbers(3))
+
+    assert read("".join(export_csv(campaign.pk)))[0] == list(COLUMNS)

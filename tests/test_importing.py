@@ -187,12 +187,12 @@ def test_an_import_inside_a_transaction_is_all_or_nothing_even_when_a_chunk_fail
     real_insert = getattr(importing._Inserter, method)
     calls = 0
 
-    def failing_third(self, numbers, names):
+    def failing_third(self, *rows):
         nonlocal calls
         calls += 1
         if calls == 3:
             raise RuntimeError("the disk is full")
-        return real_insert(self, numbers, names)
+        return real_insert(self, *rows)
 
     monkeypatch.setattr(importing._Inserter, method, failing_third)
     lines = [f"38050{n:07d}\n" for n in range(2000)]

@@ -132,3 +132,61 @@ def test_escaped_text_renders_back_to_the_original(text):
     escaped = text.replace("{", "{{").replace("}", "}}")
     assert merge.parse(escaped).fields == ()
     assert merge.render(escaped, {}) == text
+
+
+# -- recipient data: whatever it holds, rendering raises only the documented errors -------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+ANY_DATA = st.one_of(
+    st.none(),
+    st.dictionaries(st.one_of(NAMES, st.text(max_size=8)), JSON, max_size=6),
+    JSON,
+)
+
+
+@given(st.text(max_size=60), ANY_DATA)
+def test_render_recipient_raises_only_the_documented_errors_whatever_the_data(text, data):
+    from django_letsads.rendering import render_recipient
+
+    try:
+        rendered = render_recipient(text, data, unsubscribe_url="https://e.x/u")
+    except (merge.TemplateError, merge.MissingValueError):
+        return
+    assert isinstance(rendered, str)
+
+
+@given(
+    st.lists(st.tuples(NAMES, LITERAL.filter(lambda d: "|" not in d)), min_size=1, max_size=5),
+    ANY_DATA,
+)
+def test_a_template_whose_fields_all_have_defaults_renders_for_any_data(fields, data):
+    from django_letsads.rendering import render_recipient
+
+    text = "".join("{" + name + "|" + default + "}" for name, default in fields)
+
+    assert isinstance(render_recipient(text, data), str)
+
+
+@given(st.dictionaries(NAMES, JSON, min_size=1))
+def test_values_are_inserted_as_their_text_and_nothing_in_them_is_evaluated(data):
+    import json
+
+    from django_letsads.rendering import render_recipient
+
+    for name, value in data.items():
+        expected = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if value is None or expected == "":
+            expected = "-"
+        assert render_recipient("{" + name + "|-}", data) == expected
+
+
+@given(st.text(max_size=30).map(lambda s: s.replace("{", "").replace("}", "")))
+def test_a_value_that_looks_like_a_template_or_a_format_spec_stays_as_it_is(junk):
+    from django_letsads.rendering import render_recipient
+
+    for value in ("{" + junk + "}", "{{" + junk + "}}", "{0.__class__}", "%s%(x)s", "{{x}}"):
+        assert render_recipient("<{v}>", {"v": value}) == "<" + value + ">"

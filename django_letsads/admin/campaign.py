@@ -27,7 +27,7 @@ from django_letsads.admin.balance import all_balances
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
-from django_letsads.importing import ImportReport, import_recipients
+from django_letsads.importing import DuplicateColumnsError, ImportReport, import_recipients
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
 
@@ -388,7 +388,11 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
                 request, campaign, import_recipients(campaign, pasted), _("Pasted numbers")
             )
         if upload is not None:
-            report = import_recipients(campaign, upload, kind="csv")
+            try:
+                report = import_recipients(campaign, upload, kind="csv")
+            except DuplicateColumnsError as exc:
+                self.message_user(request, _duplicate_columns(exc, upload.name), messages.ERROR)
+                return
             self._report(request, campaign, report, _("File “%(name)s”") % {"name": upload.name})
 
     def _report(
@@ -399,3 +403,16 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
             download = import_report.remember(request, campaign.pk, report)
         level = messages.WARNING if report.rejected_count else messages.SUCCESS
         self.message_user(request, import_report.message(report, source, download), level)
+
+
+def _duplicate_columns(exc: DuplicateColumnsError, filename: str) -> str:
+    return _(
+        "File “%(name)s” was not imported: its header names a column more than once "
+        "(%(columns)s). Give each column its own name and upload it again."
+    ) % {
+        "name": filename,
+        "columns": ", ".join(
+            f"“{name}”: {', '.join(str(i) for i in positions)}"
+            for name, positions in exc.columns.items()
+        ),
+    }

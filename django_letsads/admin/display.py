@@ -208,6 +208,9 @@ _REASONS = {
     "line too long": gettext_lazy("line too long"),
     "an opening quote is never closed": gettext_lazy("an opening quote is never closed"),
     "cannot be read as CSV": gettext_lazy("cannot be read as CSV"),
+    "a column value is longer than 500 characters": gettext_lazy(
+        "a column value is longer than 500 characters"
+    ),
     "the file is UTF-16: save it as CSV UTF-8": gettext_lazy(
         "the file is UTF-16: save it as CSV UTF-8"
     ),

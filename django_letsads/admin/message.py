@@ -6,6 +6,7 @@ shows them and offers the two safe actions (resend unknown, poll now).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -61,7 +62,7 @@ class MessageAdmin(_ModelAdmin):
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["campaign", "recipient", "recipient_name", "effective_sender"]}),
-        (None, {"fields": ["effective_text"]}),
+        (None, {"fields": ["effective_text", "recipient_data"]}),
         (
             None,
             {
@@ -93,6 +94,14 @@ class MessageAdmin(_ModelAdmin):
     @admin.display(description=Message._meta.get_field("text").verbose_name)
     def effective_text(self, message: Message) -> str:
         return message.effective_text
+
+    @admin.display(description=Message._meta.get_field("data").verbose_name)
+    def recipient_data(self, message: Message) -> str:
+        """The recipient's merge fields, one ``name: value`` a line (escaped by the admin)."""
+        data = message.data
+        if not isinstance(data, dict) or not data:
+            return "-"
+        return "\n".join(f"{name}: {_shown(value)}" for name, value in data.items())
 
     def get_readonly_fields(self, request: HttpRequest, obj: Message | None = None) -> list[str]:
         return [str(f) for _, options in self.fieldsets for f in options["fields"]]
@@ -148,3 +157,7 @@ class MessageAdmin(_ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _shown(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)

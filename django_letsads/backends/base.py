@@ -6,12 +6,17 @@ returning an int. The base class owns everything that must be the same whatever 
 the ``pre_send``/``post_send`` signals, validation of text, sender and numbers, de-duplication and
 the shape of the results — so a backend implements a single hook, :meth:`deliver`, which gets
 only distinct, valid, normalised numbers.
+
+A personalised message (``merge_data``, :mod:`django_letsads.merge_data`) is rendered for every
+recipient before anything is sent, and :meth:`deliver` is called once per distinct rendered
+text, with the recipients who get it: recipients whose texts are identical still share
+requests. The message's ``rendered_texts`` then maps each number to its text.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -51,6 +56,8 @@ class PreparedMessage:
     sender: str
     info: TextInfo
     recipients: tuple[str, ...]
+    #: A personalised message's data of these ``recipients`` (who all get ``text``); else None.
+    merge_data: Mapping[str, Mapping[str, str]] | None = None
 
 
 class BaseSmsBackend:
@@ -128,24 +135,80 @@ class BaseSmsBackend:
             return self._finish(message, results, None)
         checked = normalize_many(message.recipients)
         try:
-            prepared = self.prepare(message, checked)
+            parts = self.prepare_parts(message, checked)
         except SmsValidationError as exc:
             if not self.fail_silently:
                 raise
             failure = Outcome(Status.FAILED, error_code=exc.code, reason=exc.message)
             delivery = BatchResult(dict.fromkeys((i.number for i in checked if i.valid), failure))
             return self._finish(message, _results(checked, delivery), exc)
-        stopped = _opted_out(message, prepared)
+        stopped = _opted_out(message, [n for part in parts for n in part.recipients])
         if stopped:
-            prepared = replace(
-                prepared, recipients=tuple(n for n in prepared.recipients if n not in stopped)
-            )
-        delivery = self.deliver(prepared) if prepared.recipients else BatchResult()
+            parts = [
+                replace(part, recipients=tuple(n for n in part.recipients if n not in stopped))
+                for part in parts
+            ]
+        delivery = self._deliver_parts(parts)
         for number in stopped:
             delivery.outcomes[number] = Outcome(
                 Status.CANCELLED, error_code=OPTED_OUT, reason="the number is on the stop list"
             )
         return self._finish(message, _results(checked, delivery), delivery.error)
+
+    def prepare_parts(
+        self, message: SmsMessage, checked: Sequence[NormalizedNumber]
+    ) -> list[PreparedMessage]:
+        """What to deliver: :meth:`prepare` for a plain message; for a personalised one, one
+        :class:`PreparedMessage` per distinct rendered text (in order of first recipient), each
+        text validated, or :class:`SmsValidationError` and nothing at all."""
+        merge_data = getattr(message, "merge_data", None)
+        if merge_data is None:
+            return [self.prepare(message, checked)]
+        from django_letsads.merge_data import render_texts
+
+        recipients = [item.number for item in checked if item.valid and not item.duplicate]
+        texts = render_texts(message.text, recipients, merge_data)
+        groups: dict[str, list[str]] = {}
+        for number in recipients:
+            groups.setdefault(texts[number], []).append(number)
+        infos = {text: validate_text(text) for text in groups}
+        sender = validate_sender(message.sender or self.account.SENDER)
+        message.rendered_texts = texts
+        return [
+            PreparedMessage(
+                message,
+                text,
+                sender,
+                infos[text],
+                tuple(numbers),
+                {n: merge_data[n] for n in numbers if n in merge_data},
+            )
+            for text, numbers in groups.items()
+        ]
+
+    def _deliver_parts(self, parts: Sequence[PreparedMessage]) -> BatchResult:
+        """Deliver each part; after an account error the later parts are not sent (``failed``
+        with its code), as the letsads backend does between the batches of one text."""
+        total = BatchResult()
+        for part in parts:
+            if not part.recipients:
+                continue
+            if isinstance(total.error, AccountError):
+                skipped = Outcome(
+                    Status.FAILED,
+                    error_code=total.error.code,
+                    reason=f"not sent: the gateway refused an earlier request ({total.error.code})",
+                )
+                total.outcomes.update(dict.fromkeys(part.recipients, skipped))
+                continue
+            result = self.deliver(part)
+            total.outcomes.update(result.outcomes)
+            total.requests += result.requests
+            if result.error is not None and (
+                total.error is None or isinstance(result.error, AccountError)
+            ):
+                total.error = result.error
+        return total
 
     def prepare(self, message: SmsMessage, checked: Sequence[NormalizedNumber]) -> PreparedMessage:
         """Validate text and sender (raising :class:`SmsValidationError`) and keep valid numbers."""
@@ -202,13 +265,13 @@ def _result(item: NormalizedNumber, outcome: Outcome) -> SmsResult:
     )
 
 
-def _opted_out(message: SmsMessage, prepared: PreparedMessage) -> set[str]:
+def _opted_out(message: SmsMessage, recipients: Sequence[str]) -> set[str]:
     """The recipients on the stop list, when the message asks for it (a database query)."""
-    if not getattr(message, "respect_opt_out", False) or not prepared.recipients:
+    if not getattr(message, "respect_opt_out", False) or not recipients:
         return set()
     from django_letsads.optout import opted_out_among
 
-    return opted_out_among(prepared.recipients)
+    return opted_out_among(recipients)
 
 
 def accept_all(prepared: PreparedMessage, status: Status) -> BatchResult:

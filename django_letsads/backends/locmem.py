@@ -5,10 +5,15 @@ test runner switches e-mail to its locmem backend, the package's pytest plugin (
 and ``LetsAdsTestMixin`` (for Django's test runner) switch ``SMS_BACKEND`` to this one and empty
 the outbox before each test. Results are ``queued`` with fake, increasing ``sms_id``s, as the
 gateway would answer.
+
+A personalised message (``merge_data``) is appended once per distinct rendered text: a copy of
+the message whose ``text`` is that rendering, whose ``recipients`` are the numbers that got it
+and whose ``merge_data`` is theirs (the message itself has ``rendered_texts``, number → text).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 from django_letsads.backends.base import BaseSmsBackend, PreparedMessage
@@ -23,7 +28,13 @@ class SmsBackend(BaseSmsBackend):
         import django_letsads
 
         prepared.message.using = self.using  # the account it went through, for tests to check
-        django_letsads.outbox.append(prepared.message)
+        message = prepared.message
+        if prepared.merge_data is not None:
+            message = copy.copy(message)
+            message.text = prepared.text
+            message.recipients = list(prepared.recipients)
+            message.merge_data = {n: dict(d) for n, d in prepared.merge_data.items()}
+        django_letsads.outbox.append(message)
         return BatchResult(
             outcomes={n: Outcome(Status.QUEUED, sms_id=next(_ids)) for n in prepared.recipients}
         )

@@ -5,6 +5,10 @@ if the caller's transaction rolls back, nothing is sent; once it commits, ``lets
 optional task) sends them through the same :func:`~django_letsads.dispatch.send_batch` as the
 letsads backend. Results are ``pending`` with no ``sms_id``; the worker records the rest, and
 ``status_changed`` reports it.
+
+A personalised message (``merge_data``) is stored rendered: each row's ``text`` is exactly what
+its recipient will be sent (the worker sends it as it is) and its ``data`` the recipient's merge
+data, so the admin shows both; the history's first event says ``send_sms, personalised text``.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ class SmsBackend(BaseSmsBackend):
     def deliver(self, prepared: PreparedMessage) -> BatchResult:
         from django_letsads.models import Message, StatusEvent
 
+        personal = prepared.merge_data
+        note = "send_sms" if personal is None else "send_sms, personalised text"
         rows = [
             Message(
                 recipient=number,
                 sender=prepared.sender,
                 text=prepared.text,
+                data=None if personal is None else dict(personal.get(number) or {}) or None,
                 status=Status.PENDING,
                 account=self.using,
             )
@@ -38,9 +45,7 @@ class SmsBackend(BaseSmsBackend):
             created = Message.objects.bulk_create(rows, batch_size=1000)
             StatusEvent.objects.bulk_create(
                 [
-                    StatusEvent(
-                        message=row, old_status="", new_status=Status.PENDING, note="send_sms"
-                    )
+                    StatusEvent(message=row, old_status="", new_status=Status.PENDING, note=note)
                     for row in created
                 ],
                 batch_size=1000,
