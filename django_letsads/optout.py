@@ -167,7 +167,9 @@ def _stopped_ids(ids: list[int]) -> list[int]:
     msg, opt = quote(Message._meta.db_table), quote(OptOut._meta.db_table)
     params: list[Any]
     if connection.vendor == "postgresql":
-        where, params = "m.id = ANY(%s::bigint[])", [ids]
+        # The array as the text of its literal: psycopg adapts a list element by element in
+        # Python (see ``worker.pgsql.int_array``).
+        where, params = "m.id = ANY(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"]
     else:
         where, params = f"m.id IN ({', '.join(['%s'] * len(ids))})", [*ids]
     sql = (

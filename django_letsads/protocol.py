@@ -1,7 +1,9 @@
 """The LetsAds XML documents: building requests and reading answers, with no I/O.
 
-Requests are built with ElementTree, never by string concatenation, so ``&``, ``<`` and ``>`` in a
-text are escaped. Answers are parsed only with defusedxml (no DTDs, no entities). Both the client
+Requests are built with ElementTree, so ``&``, ``<`` and ``>`` in a text are escaped; the send
+request, built for every 50 recipients, is written as text by the same rules instead
+(:func:`build_send`: ElementTree's serialiser was a tenth of the send worker's CPU), and a test
+holds it to ElementTree's bytes. Answers are parsed only with defusedxml (no DTDs, no entities). Both the client
 and the simulator use the serialiser here, so they agree to the byte.
 """
 
@@ -54,18 +56,42 @@ def _request(login: str, password: str) -> ET.Element:
     return root
 
 
-@sensitive_variables("password")
+def _escape(text: str) -> str:
+    """Element text escaped as ElementTree escapes it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _element(tag: str, text: str) -> str:
+    """``<tag>text</tag>`` as ElementTree writes it (``<tag />`` when there is no text)."""
+    return f"<{tag}>{_escape(text)}</{tag}>" if text else f"<{tag} />"
+
+
+@sensitive_variables()  # every local: the text being built holds the password
 def build_send(
     login: str, password: str, sender: str, text: str, recipients: Iterable[str]
 ) -> bytes:
-    root = _request(login, password)
+    """The send request: the bytes :func:`serialize` makes of the tree ``<request><auth>…
+    </auth><message><from/><text/><recipient/>…</message></request>``, written directly."""
+    body = "".join(
+        [
+            "<request><auth>",
+            _element("login", login),
+            _element("password", password),
+            "</auth><message>",
+            _element("from", sender),
+            _element("text", text),
+            *[_element("recipient", recipient) for recipient in recipients],
+            "</message></request>",
+        ]
+    )
     del password  # out of the locals an error page would show (see ``RequestBody``)
-    message = ET.SubElement(root, "message")
-    ET.SubElement(message, "from").text = sender
-    ET.SubElement(message, "text").text = text
-    for recipient in recipients:
-        ET.SubElement(message, "recipient").text = recipient
-    return serialize(root)
+    return XML_DECLARATION + body.replace("\r", "&#13;").encode("utf-8")
 
 
 @sensitive_variables("password")

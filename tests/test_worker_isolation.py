@@ -97,7 +97,9 @@ def gateway_repeating(taken_for: str) -> hostile.Behaviour:
                 + "</response>"
             ).encode()
         )
-        conn.sendall(hostile.head(Content_Length=len(body)) + body)
+        # This server closes each connection after its answer, so it says so: otherwise a client
+        # may reuse the connection before the close reaches it, and lose the next request.
+        conn.sendall(hostile.head(Content_Length=len(body), Connection="close") + body)
 
     return behave
 

@@ -102,88 +102,98 @@ def next_poll(due: Due, poll_count: int, now: datetime) -> datetime | None:
     return max(base + timedelta(seconds=schedule[poll_count]), now)
 
 
+#: The columns a poll answer writes, in the order of the rows :func:`apply_answers` builds.
+_FIELDS = (
+    "status",
+    "poll_count",
+    "poll_failures",
+    "next_poll_at",
+    "final_at",
+    "gateway_status",
+    "error_code",
+    "error_message",
+)
+#: A written row: the message id, then the values of ``_FIELDS``.
+Row = tuple[int, str, int, int, datetime | None, datetime | None, str, str, str]
+
+
 def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> RoundReport:
     """Write poll answers: status, raw code, counters, next poll, history; one transaction."""
     now = now or timezone.now()
     report = RoundReport()
-    updates: list[Message] = []
-    events: list[StatusEvent] = []
+    rows: list[Row] = []
+    #: ``(message id, old status, new status, code)`` of the rows whose status changes.
     changes: list[tuple[int, str, str, str]] = []
+    retry_delay = letsads_settings.POLL_RETRY_DELAY
     for answer in answers:
         due = answer.due
-        message = Message(
-            id=due.id,
-            status=due.status,
-            poll_count=due.poll_count,
-            poll_failures=due.poll_failures,
-            next_poll_at=None,
-            final_at=None,
-            gateway_status="",
-            error_code="",
-            error_message="",
-        )
+        error = answer.error
         new_status = Status(due.status)
-        if answer.error is None or isinstance(answer.error, MessageNotExistError):
-            message.poll_count = due.poll_count + 1
-            message.poll_failures = 0
-            if answer.error is None:
-                message.gateway_status = answer.code
+        poll_count, poll_failures = due.poll_count, due.poll_failures
+        gateway_status = error_code = error_message = ""
+        if error is None or isinstance(error, MessageNotExistError):
+            poll_count += 1
+            poll_failures = 0
+            if error is None:
+                gateway_status = answer.code
                 mapped = GATEWAY_STATUS_MAP[answer.code]
                 if mapped in FINAL_STATUSES or _ORDER.get(mapped, 0) > _ORDER.get(new_status, 0):
                     new_status = mapped
             else:
-                message.gateway_status = answer.error.code
-                message.error_code = answer.error.code
-                message.error_message = answer.error.message[:255]
+                gateway_status = error_code = error.code
+                error_message = error.message[:255]
                 report.add(not_found=1)
         else:
-            message.poll_failures = due.poll_failures + 1
-            message.error_code = answer.error.code[:64]
-            message.error_message = answer.error.message[:255]
+            poll_failures += 1
+            error_code = error.code[:64]
+            error_message = error.message[:255]
             report.add(poll_errors=1)
-            if message.poll_failures >= MAX_POLL_FAILURES:
-                message.poll_count = due.poll_count + 1
-                message.poll_failures = 0
+            if poll_failures >= MAX_POLL_FAILURES:
+                poll_count += 1
+                poll_failures = 0
+        next_poll_at: datetime | None = None
         if new_status not in FINAL_STATUSES:
-            if message.poll_failures:
-                delay = letsads_settings.POLL_RETRY_DELAY * 2 ** (message.poll_failures - 1)
-                message.next_poll_at = now + timedelta(seconds=delay)
+            if poll_failures:
+                next_poll_at = now + timedelta(seconds=retry_delay * 2 ** (poll_failures - 1))
             else:
-                message.next_poll_at = next_poll(due, message.poll_count, now)
-                if message.next_poll_at is None:
+                next_poll_at = next_poll(due, poll_count, now)
+                if next_poll_at is None:
                     new_status = Status.EXPIRED
-        if new_status in FINAL_STATUSES:
-            message.final_at = now
-        message.status = new_status
-        report.add(polled=1, **{new_status.value: 1} if new_status != due.status else {})
+        final_at = now if new_status in FINAL_STATUSES else None
         if new_status != due.status:
-            code = answer.code or (answer.error.code if answer.error else "")
-            events.append(
-                StatusEvent(
-                    message_id=due.id,
-                    old_status=due.status,
-                    new_status=new_status,
-                    code=code,
-                    created_at=now,
-                )
-            )
+            report.add(polled=1, **{new_status.value: 1})
+            code = answer.code or (error.code if error else "")
             changes.append((due.id, due.status, new_status, code))
-        updates.append(message)
+        else:
+            report.add(polled=1)
+        rows.append(
+            (
+                due.id,
+                new_status.value,
+                poll_count,
+                poll_failures,
+                next_poll_at,
+                final_at,
+                gateway_status,
+                error_code,
+                error_message,
+            )
+        )
     with transaction.atomic():
-        fields = [
-            "status",
-            "poll_count",
-            "poll_failures",
-            "next_poll_at",
-            "final_at",
-            "gateway_status",
-            "error_code",
-            "error_message",
-        ]
-        # Keep the error of a failed send if a poll has nothing new to say about it.
-        for start in range(0, len(updates), 500):
-            _write_polled(updates[start : start + 500], fields)
-        StatusEvent.objects.bulk_create(events, batch_size=1000)
+        if pgsql.applies():
+            pgsql.write_polled(rows, changes, now)
+        else:
+            for start in range(0, len(rows), 500):
+                _write_polled(rows[start : start + 500])
+            StatusEvent.objects.bulk_create(
+                [
+                    StatusEvent(
+                        message_id=pk, old_status=old, new_status=new, code=code, created_at=now
+                    )
+                    for pk, old, new, code in changes
+                ],
+                batch_size=1000,
+            )
         for message_id, old, new, code in changes:
             notify([message_id], old, new, code)
         campaign_ids = {a.due.campaign_id for a in answers if a.due.campaign_id is not None}
@@ -192,8 +202,9 @@ def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> Roun
     return report
 
 
-def _write_polled(messages: list[Message], fields: list[str]) -> None:
-    """Write ``fields`` of ``messages`` (which carry their ``id``) in one UPDATE.
+def _write_polled(rows: list[Row]) -> None:
+    """Write the ``_FIELDS`` of ``rows`` (id first) in one UPDATE (SQLite and other databases;
+    PostgreSQL: :func:`pgsql.write_polled`).
 
     What ``bulk_update`` does, written as SQL: the ORM resolves and copies one ``When`` per row
     and field, about 4 ms of CPU per polled message, which made the poller's only thread, not
@@ -204,17 +215,16 @@ def _write_polled(messages: list[Message], fields: list[str]) -> None:
     casted = connection.features.requires_casted_case_in_updates
     sets: list[str] = []
     params: list[Any] = []
-    for name in fields:
+    for index, name in enumerate(_FIELDS, start=1):
         field = cast("Field[Any, Any]", Message._meta.get_field(name))
-        case = f"CASE {quote('id')} {' '.join(['WHEN %s THEN %s'] * len(messages))} END"
+        case = f"CASE {quote('id')} {' '.join(['WHEN %s THEN %s'] * len(rows))} END"
         if casted:
             case = f"CAST({case} AS {field.cast_db_type(connection)})"
         sets.append(f"{quote(str(field.column))} = {case}")
-        for message in messages:
-            value = getattr(message, str(field.attname))
-            params += [message.pk, field.get_db_prep_save(value, connection)]
-    marks = ", ".join(["%s"] * len(messages))
-    params += [message.pk for message in messages]
+        for row in rows:
+            params += [row[0], field.get_db_prep_save(row[index], connection)]
+    marks = ", ".join(["%s"] * len(rows))
+    params += [row[0] for row in rows]
     sql = (
         f"UPDATE {quote(Message._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 - names from _meta, values bound
         f"WHERE {quote('id')} IN ({marks})"
