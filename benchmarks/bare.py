@@ -65,13 +65,17 @@ def send_all(url: str, bodies: Sequence[tuple[bytes, bytes, int]], concurrency: 
                 if index is None:
                     return
                 data, expected, ids = bodies[index]
-                answer = session.post(url, data=data, headers=HEADERS, timeout=30)
-                content = answer.content
-                if (
-                    answer.status_code != 200
-                    or expected not in content
-                    or content.count(b"<sms_id>") != ids
-                ):
+                try:
+                    answer = session.post(url, data=data, headers=HEADERS, timeout=30)
+                    content = answer.content
+                    right = (
+                        answer.status_code == 200
+                        and expected in content
+                        and content.count(b"<sms_id>") == ids
+                    )
+                except requests.RequestException:
+                    right = False
+                if not right:
                     with lock:
                         wrong[0] += 1
 

@@ -14,6 +14,7 @@ other, saving each answer; it is measured on a sample in the same run.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.utils import timezone
@@ -71,6 +72,16 @@ def _check_ids(sim: SimulatorProcess, campaign_id: int, sample: int = 25) -> Non
             raise RuntimeError(f"sms_id {sms_id} belongs to {stored['recipient']}, not {recipient}")
 
 
+def not_queued(campaign_id: int) -> dict[str, int]:
+    """How many messages of the campaign ended how, other than queued (for error messages)."""
+    rows = (
+        Message.objects.filter(campaign_id=campaign_id)
+        .exclude(status=Message.Status.QUEUED)
+        .values_list("status", "error_code", "error_message")
+    )
+    return dict(Counter(f"{status} {code} {text[:120]}" for status, code, text in rows))
+
+
 def _round(bench: Bench, sim: SimulatorProcess, n: int, concurrency: int) -> Bracketed:
     """The bare reference, the worker sending ``n`` fixture messages, the bare reference."""
     reset_tables()
@@ -81,7 +92,10 @@ def _round(bench: Bench, sim: SimulatorProcess, n: int, concurrency: int) -> Bra
         measured = run_child(bench, sim, "command", "letsads_send", f"--concurrency={concurrency}")
         queued = Message.objects.filter(campaign_id=campaign, status=Message.Status.QUEUED).count()
         if queued != n:
-            raise RuntimeError(f"{queued} of {n} messages queued: {measured.get('output')}")
+            raise RuntimeError(
+                f"{queued} of {n} messages queued: {measured.get('output')}; the others: "
+                f"{not_queued(campaign)}"
+            )
         return measured
 
     measured = bracket(sim, lambda: send_requests(n, text=TEXT), concurrency, measure)
