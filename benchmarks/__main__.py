@@ -39,11 +39,11 @@ CASES = {
     "send": ("postgres", "sqlite"),
     "poll": ("postgres", "sqlite"),
     "scale": ("postgres",),
+    "personal": ("postgres",),
     "admin": ("postgres",),
     "optout": ("postgres", "sqlite"),
     "scheduling": ("postgres", "sqlite"),
     "reports": ("postgres",),
-    "personal": ("postgres",),
     # Only with --baseline (a full run has one by default): see benchmarks/ab.py.
     "ab": ("postgres",),
 }
