@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where child processes import ``django_letsads`` from: this checkout, or for the A/B a
+#: directory holding another revision's package beside this suite (``benchmarks.baseline``).
+CODE = Path(os.environ.get("LETSADS_BENCH_CODE") or ROOT)
 SIM_PASSWORD = "bench-secret-password"
 SIM_LOGIN = "380501234567"
 RESULT_PREFIX = "BENCH-RESULT "
@@ -80,6 +83,15 @@ class Result:
             },
             sort_keys=True,
         )
+
+
+def result_from_json(text: str) -> Result:
+    """A :class:`Result` back from its ``as_json()`` (a child process's line)."""
+    data = json.loads(text)
+    result = Result(data["case"], data["db"], data["quick"], data["figures"], note=data["note"])
+    for name, goal in data["goals"].items():
+        result.goals.append(Goal(name, goal["value"], goal["op"], goal["target"]))
+    return result
 
 
 def _fmt(value: object) -> str:
@@ -195,6 +207,8 @@ class SimulatorProcess:
                 "--price=0.01",
             ],
             cwd=ROOT,
+            # Always this checkout's simulator, also when the workers are another revision's.
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -245,7 +259,7 @@ def run_child(bench: Bench, sim: SimulatorProcess | None, *args: str) -> dict[st
     """Run ``benchmarks.runner`` with ``args`` and return what it measured about itself."""
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.runner", *args],
-        cwd=ROOT,
+        cwd=CODE,
         env=child_env(bench, sim),
         capture_output=True,
         text=True,
@@ -290,6 +304,21 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
+def required_defaults(model: Any, columns: str) -> dict[str, Any]:
+    """Column → default of ``model``'s NOT NULL fields with a plain default not in ``columns``."""
+    from django.db.models import NOT_PROVIDED
+
+    named = {c.strip() for c in columns.split(",")}
+    found = {}
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key or model_field.null or model_field.column in named:
+            continue
+        default = model_field.default
+        if default is not NOT_PROVIDED and not callable(default):
+            found[model_field.column] = default
+    return found
+
+
 def insert_messages(
     campaign_id: int | None,
     count: int,
@@ -319,6 +348,12 @@ def insert_messages(
     params: list[Any] = [campaign_id, status, timezone.now()]
     if final != "NULL":
         params.append(timezone.now())
+    # Columns this list does not name but the schema requires (``account``, since migration
+    # 0014): their defaults, so that one fixture serves this build and an older one (the A/B).
+    for name, default in required_defaults(Message, columns).items():
+        columns += f", {name}"
+        values += ", %s"
+        params.append(default)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             number = f"'{prefix}' || lpad(i::text, 7, '0')"

@@ -3,7 +3,8 @@
 ``python -m benchmarks.runner command letsads_send --concurrency 8`` or
 ``python -m benchmarks.runner import <campaign id> <csv path>``. The last line of its output is
 ``BENCH-RESULT {json}`` with the wall time of the work itself (Django's start-up excluded), the
-resident memory when the work began and its peak. ``LETSADS_BENCH_PROFILE=<file>`` writes a
+resident memory when the work began and its peak, its CPU time (every thread) and the CPU time of
+the PostgreSQL backends that served its connections (:mod:`benchmarks.cpu`). ``LETSADS_BENCH_PROFILE=<file>`` writes a
 pyinstrument profile of the work (all threads' time as seen from the main thread) to that file.
 """
 
@@ -18,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks.cpu import BackendCpu
 
 RESULT_PREFIX = "BENCH-RESULT "
 
@@ -66,6 +69,8 @@ def main(argv: list[str]) -> None:
 
     django.setup()
     task, args = argv[0], argv[1:]
+    backends = BackendCpu()
+    backends.install()
     work = _command(args) if task == "command" else _import(args)
     profile_path = os.environ.get("LETSADS_BENCH_PROFILE")
     profiler: Any = None
@@ -80,6 +85,7 @@ def main(argv: list[str]) -> None:
     details = work()
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
+    server_cpu_seconds = backends.read()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if profiler is not None:
         profiler.stop()
@@ -87,6 +93,9 @@ def main(argv: list[str]) -> None:
     result = {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
+        # The PostgreSQL backends' CPU for this process's connections (0 on SQLite, in-process).
+        "server_cpu_seconds": server_cpu_seconds,
+        "backends": backends.backends,
         "start_rss_mb": start_rss,
         "peak_rss_mb": peak_rss,
         **details,

@@ -3,7 +3,8 @@
 The import runs ``django_letsads.importing.import_recipients`` (the admin's import) on a CSV file
 in a process of its own, and the send runs ``manage.py letsads_send`` in another, the simulator
 answering at once so that only our own cost is measured. Each process reports its peak resident
-memory above what it held when the work began. The send rate at a million must stay within 20 %
+memory above what it held when the work began, and its CPU (and its PostgreSQL backend's) per
+line or message. The send rate at a million must stay within 20 %
 of the rate at a hundred thousand measured in the same run: the cost per message is constant.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from benchmarks.cpu import per_item_us
 from benchmarks.harness import (
     Bench,
     Result,
@@ -58,6 +60,10 @@ def _import_and_send(bench: Bench, sim: SimulatorProcess, count: int) -> dict[st
         "import_rss": imported["peak_rss_mb"] - imported["start_rss_mb"],
         "send_s": sent["seconds"],
         "send_rss": sent["peak_rss_mb"] - sent["start_rss_mb"],
+        "import_cpu": imported["cpu_seconds"],
+        "import_server_cpu": imported.get("server_cpu_seconds", 0.0),
+        "send_cpu": sent["cpu_seconds"],
+        "send_server_cpu": sent.get("server_cpu_seconds", 0.0),
     }
 
 
@@ -83,6 +89,10 @@ def run(bench: Bench) -> Result:
         small_send_rate_per_s=round(small_rate),
         small_import_rate_per_s=round(small_n / small["import_s"]),
         rate_big_vs_small=round(big_rate / small_rate, 3),
+        import_cpu_us_per_line=round(per_item_us(big["import_cpu"], big_n), 1),
+        import_server_cpu_us_per_line=round(per_item_us(big["import_server_cpu"], big_n), 1),
+        send_cpu_us_per_msg=round(per_item_us(big["send_cpu"], big_n), 1),
+        send_server_cpu_us_per_msg=round(per_item_us(big["send_server_cpu"], big_n), 1),
     )
     result.goal("import_rss_above_start_mb", big["import_rss"], "<=", GOAL_RSS_MB)
     result.goal("send_rss_above_start_mb", big["send_rss"], "<=", GOAL_RSS_MB)

@@ -19,6 +19,9 @@ if os.environ.get("LETSADS_BENCH_DB", "sqlite") == "postgres":
             "USER": os.environ.get("PGUSER", "postgres"),
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
+            # Each process's backends are findable in pg_stat_activity (benchmarks/cpu.py reads
+            # their CPU from /proc by the pid psycopg reports).
+            "OPTIONS": {"application_name": f"letsads-bench-{os.getpid()}"},
         }
     }
 else:

@@ -36,6 +36,10 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     """Remembers its open connections so that ``down()`` can cut them like a dead host would."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a client opening 32 connections at once (a
+    # worker's pool at --concurrency 32) had some of them reset by the kernel, which the client
+    # must treat as "maybe sent" (unknown messages). A real gateway's backlog is far larger.
+    request_queue_size = 1024
 
     def __init__(self, port: int, simulator: Simulator) -> None:
         self.simulator = simulator
