@@ -1,0 +1,395 @@
+"""What a personalised campaign will send, before it is sent: per recipient, counted in bulk.
+
+A campaign text with placeholders (:mod:`django_letsads.merge`) renders differently per recipient,
+so its price, its segments and the number of requests it needs depend on the recipients' data
+(``Message.data``). :func:`text_distribution` answers for a whole campaign without rendering a
+million texts one row at a time: the database groups the pending messages by the distinct
+combinations of the values the text uses (``GROUP BY data->>'name', …``), each combination is
+rendered once in Python, and its figures are weighted by how many recipients share it.
+
+Who is left out, as the confirmation says and :mod:`django_letsads.leaving_out` then does:
+
+* ``MISSING_FIELD``: a placeholder without a default has no value (absent or empty);
+* ``TEXT_TOO_LONG``: the recipient's rendering is over the gateway's limit.
+
+The built-in ``{unsubscribe_url}`` differs per message; it is counted at its longest (the base
+URL and the longest token), and makes every text distinct.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Length
+
+from django_letsads import merge
+from django_letsads.bulk_rendering import (
+    FIELDS,
+    UNSUBSCRIBE_URL,
+    Renderer,
+    data_fields_of,
+    measure,
+)
+from django_letsads.models import Campaign, Message, OptOut
+from django_letsads.status import Status
+from django_letsads.text import GSM7_BASIC, GSM7_EXTENSION, configured_limits
+from django_letsads.translit import transliterate
+
+#: ``Message.error_code`` of a recipient left out because a value is missing (no default).
+MISSING_FIELD = "MISSING_FIELD"
+#: ``Message.error_code`` of a recipient left out because the rendering is over the limit.
+TEXT_TOO_LONG = "TEXT_TOO_LONG"
+#: PostgreSQL's memory for grouping the combinations (this transaction only).
+_WORK_MEM = "256MB"
+#: How many numbers of recipients with too long a text the confirmation lists.
+SHOWN_NUMBERS = 5
+
+
+@dataclass
+class TextDistribution:
+    """The pending, not opted-out messages of a campaign as they will be sent.
+
+    ``segments`` maps segments per message to the number of recipients; ``distinct_texts`` is
+    how many different texts go out (each needs a request of its own: the least number of
+    requests). ``missing``/``too_long`` count the recipients left out, ``missing_fields`` names
+    the fields whose values were missing, ``too_long_numbers`` lists the first few numbers.
+    ``longest``/``shortest`` are the longest and shortest texts sent (as the counter shows them).
+    """
+
+    segments: dict[int, int] = field(default_factory=dict)
+    distinct_texts: int = 0
+    missing: int = 0
+    missing_fields: tuple[str, ...] = ()
+    too_long: int = 0
+    too_long_numbers: tuple[str, ...] = ()
+    longest: str = ""
+    shortest: str = ""
+    encodings: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def recipients(self) -> int:
+        """Recipients who will be sent a text (the left-out ones are not counted)."""
+        return sum(self.segments.values())
+
+    @property
+    def total_segments(self) -> int:
+        return sum(segments * count for segments, count in self.segments.items())
+
+    @property
+    def left_out(self) -> int:
+        return self.missing + self.too_long
+
+    @property
+    def segments_display(self) -> str:
+        """``1: 900 · 2: 100`` (segments per message: recipients), for the confirmation."""
+        return " · ".join(f"{s}: {n}" for s, n in self.segment_rows)
+
+    @property
+    def segment_rows(self) -> list[tuple[int, int]]:
+        """(segments per message, recipients), fewest segments first."""
+        return sorted(self.segments.items())
+
+    @property
+    def missing_fields_display(self) -> str:
+        return ", ".join("{" + name + "}" for name in self.missing_fields)
+
+    @property
+    def too_long_numbers_display(self) -> str:
+        more = ", …" if self.too_long > len(self.too_long_numbers) else ""
+        return ", ".join(self.too_long_numbers) + more
+
+    def summary(self) -> str:
+        """What changes the confirmed figures, for the confirmation's fingerprint."""
+        return f"{sorted(self.segments.items())}|{self.distinct_texts}|{self.left_out}"
+
+
+def template_of(text: str) -> merge.Template | None:
+    """The parsed campaign text; ``None`` when it has no braces or is not a template (then every
+    recipient gets the text as written)."""
+    if not merge.has_placeholders(text):
+        return None
+    try:
+        return merge.parse(text)
+    except merge.TemplateError:
+        return None
+
+
+def required_fields(template: merge.Template) -> tuple[str, ...]:
+    """Data fields used at least once without a default: a recipient without them is left out."""
+    names = [
+        part.name
+        for part in template.parts
+        if isinstance(part, merge.Placeholder) and part.default is None and part.name not in FIELDS
+    ]
+    return tuple(dict.fromkeys(names))
+
+
+def fields_without_data(campaign: Campaign, fields: Sequence[str]) -> list[str]:
+    """The ``fields`` that no recipient of ``campaign`` has in its data (built-ins never are).
+
+    One ``EXISTS`` per field: it stops at the first row that has it.
+    TODO(lead): point this at i18a's ``data_fields(campaign)`` once it lands, if it is as cheap.
+    """
+    messages = Message.objects.filter(campaign=campaign)
+    return [
+        name
+        for name in fields
+        if name not in FIELDS and not messages.filter(data__has_key=name).exists()
+    ]
+
+
+@dataclass(frozen=True)
+class FieldExtremes:
+    """One data field over a campaign's sendable recipients, for the form's live counter.
+
+    ``longest``/``shortest``: its longest and shortest value (``None``: no recipient has one);
+    ``non_gsm7``: some value is not GSM-7 (it makes that recipient's text UCS-2); ``missing``:
+    some recipient has no value (the default stands in, or the recipient is left out).
+    """
+
+    longest: str | None
+    shortest: str | None
+    non_gsm7: bool
+    missing: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "longest": self.longest,
+            "shortest": self.shortest,
+            "non_gsm7": self.non_gsm7,
+            "missing": self.missing,
+        }
+
+
+#: A value with a character outside GSM-7's tables (the regular expression lookup works on
+#: SQLite and PostgreSQL alike).
+_NON_GSM7 = (
+    "[^"
+    + "".join("\\" + ch if not ch.isalnum() else ch for ch in GSM7_BASIC + GSM7_EXTENSION)
+    + "]"
+)
+
+
+def field_extremes(campaign: Campaign, fields: Sequence[str]) -> dict[str, FieldExtremes]:
+    """:class:`FieldExtremes` of each data field of ``fields``: four small queries per field,
+    whatever the number of recipients (each stops early or reads one index-less pass)."""
+    out: dict[str, FieldExtremes] = {}
+    base = sendable(campaign)
+    for name in fields:
+        if name in FIELDS:
+            continue
+        rows = with_values(base, [name])
+        alias = _alias(0)
+        present = rows.exclude(**{f"{alias}__isnull": True}).exclude(**{alias: ""})
+        by_length = present.annotate(letsads_len=Length(alias)).values_list(alias, flat=True)
+        out[name] = FieldExtremes(
+            longest=by_length.order_by("-letsads_len", alias).first(),
+            shortest=by_length.order_by("letsads_len", alias).first(),
+            non_gsm7=present.filter(**{f"{alias}__regex": _NON_GSM7}).exists(),
+            missing=rows.filter(missing_value([name], [name])).exists(),
+        )
+    return out
+
+
+def unknown_fields(campaign: Campaign) -> list[str]:
+    """The data fields the campaign's text uses that none of its recipients has."""
+    template = template_of(campaign.text)
+    if template is None:
+        return []
+    return fields_without_data(campaign, data_fields_of(template))
+
+
+def sendable(campaign: Campaign) -> QuerySet[Message]:
+    """The campaign's pending messages a worker will send (numbers on the stop list aside)."""
+    return Message.objects.filter(campaign=campaign, status=Status.PENDING).exclude(
+        Exists(OptOut.objects.filter(number=OuterRef("recipient")))
+    )
+
+
+def _alias(index: int) -> str:
+    return f"letsads_v{index}"
+
+
+def with_values(queryset: QuerySet[Message], fields: Sequence[str]) -> QuerySet[Message]:
+    """``queryset`` annotated with each field's text value (``NULL`` when absent)."""
+    # Cast: a key transform compares with JSON (``JSON_EXTRACT(?, '$')`` on SQLite), a text with
+    # text; on PostgreSQL ``(data ->> 'name')::text`` costs nothing more.
+    return queryset.annotate(
+        **{
+            _alias(i): Cast(KeyTextTransform(name, "data"), TextField())
+            for i, name in enumerate(fields)
+        }
+    )
+
+
+def combinations(
+    queryset: QuerySet[Message], fields: Sequence[str]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of (value of each of ``fields``…, recipients), one per distinct combination, from
+    SQL, in chunks. A value is ``None`` when the field is absent.
+
+    Read through the cursor: Django's per-row converters cost more than the rendering. On
+    PostgreSQL the grouping gets the memory to hash a million combinations without spilling
+    to disk (``SET LOCAL work_mem``, this transaction only).
+    """
+    aliases = [_alias(i) for i in range(len(fields))]
+    rows = (
+        with_values(queryset, fields)
+        .order_by()
+        .values_list(*aliases)
+        .annotate(letsads_n=Count("id"))
+        .values_list(*aliases, "letsads_n")
+    )
+    sql, params = rows.query.sql_with_params()
+    connection = connections[rows.db]
+    texts = connection.vendor == "postgresql"  # SQLite returns a JSON number as a number
+    with transaction.atomic(using=rows.db), connection.cursor() as cursor:
+        if texts:
+            cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(20000):
+            if not texts:
+                chunk = [tuple(v if v is None else str(v) for v in r[:-1]) + r[-1:] for r in chunk]
+            yield chunk
+
+
+def match(combination: Sequence[str | None], fields: Sequence[str]) -> Q:
+    """The rows whose values of ``fields`` are exactly ``combination`` (on :func:`with_values`)."""
+    q = Q()
+    for i, value in enumerate(combination):
+        if value:
+            q &= Q(**{_alias(i): value})
+        else:
+            q &= Q(**{f"{_alias(i)}__isnull": True}) | Q(**{_alias(i): ""})
+    return q
+
+
+def missing_value(fields: Sequence[str], required: Sequence[str]) -> Q:
+    """Rows (on :func:`with_values` over ``fields``) that lack a value of a ``required`` field."""
+    q = Q(pk__in=[])
+    for i, name in enumerate(fields):
+        if name in required:
+            q |= Q(**{f"{_alias(i)}__isnull": True}) | Q(**{_alias(i): ""})
+    return q
+
+
+def text_distribution(
+    campaign: Campaign, *, transliterated: bool | None = None
+) -> TextDistribution:
+    """What the campaign's sendable messages will be sent, counted per distinct text.
+
+    ``transliterated`` defaults to the campaign's setting.
+    """
+    translit = campaign.transliterate if transliterated is None else transliterated
+    return distributions(campaign, (translit,))[0]
+
+
+def distributions(campaign: Campaign, modes: Sequence[bool]) -> list[TextDistribution]:
+    """:func:`text_distribution` for each of ``modes`` (transliterated or not), in one pass over
+    the recipients' data (the estimate prices the other choice too)."""
+    template = template_of(campaign.text)
+    queryset = sendable(campaign)
+    if template is None or not template.has_placeholders:
+        text = campaign.text if template is None else template.render({})
+        count = queryset.count()
+        return [_single(transliterate(text) if mode else text, count) for mode in modes]
+    fields = data_fields_of(template)
+    tallies = [_Tally(Renderer(template, mode, fields)) for mode in modes]
+    source = combinations(queryset, fields) if fields else iter([[(queryset.count(),)]])
+    for chunk in source:
+        for tally in tallies:
+            tally.add(chunk)
+    # The link differs per message: every text is distinct.
+    per_message = UNSUBSCRIBE_URL in template.fields
+    return [tally.result(queryset, fields, per_message) for tally in tallies]
+
+
+class _Tally:
+    """The figures of one way of sending (as written or transliterated), row by row."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.segments: Counter[int] = Counter()
+        self.encodings: Counter[str] = Counter()
+        self.texts: set[int] = set()
+        self.missing = self.too_long = 0
+        self.missing_fields: dict[str, None] = {}
+        self.too_long_rows: list[tuple[Any, ...]] = []
+        self.longest: str | None = None
+        self.shortest: str | None = None
+
+    def add(self, chunk: list[tuple[Any, ...]]) -> None:
+        render, limits = self.renderer.render_row, self.renderer.limits
+        segments, encodings, texts = self.segments, self.encodings, self.texts
+        for row in chunk:
+            count = row[-1]
+            try:
+                text = render(row)
+            except merge.MissingValueError as exc:
+                self.missing += count
+                self.missing_fields[exc.field] = None
+                continue
+            encoding, parts, over = measure(text, limits)
+            if over:
+                self.too_long += count
+                if len(self.too_long_rows) < SHOWN_NUMBERS:
+                    self.too_long_rows.append(row[:-1])
+                continue
+            segments[parts] += count
+            encodings[encoding] += count
+            # Hashes, not texts: a million distinct texts would take a hundred megabytes.
+            texts.add(hash(text))
+            if self.longest is None or len(text) > len(self.longest):
+                self.longest = text
+            if self.shortest is None or len(text) < len(self.shortest):
+                self.shortest = text
+
+    def result(
+        self, queryset: QuerySet[Message], fields: Sequence[str], per_message: bool
+    ) -> TextDistribution:
+        recipients = sum(self.segments.values())
+        return TextDistribution(
+            segments=dict(self.segments),
+            distinct_texts=recipients if per_message else len(self.texts),
+            missing=self.missing,
+            missing_fields=tuple(self.missing_fields),
+            too_long=self.too_long,
+            too_long_numbers=_numbers(queryset, fields, self.too_long_rows),
+            longest=self.longest or "",
+            shortest=self.shortest or "",
+            encodings=dict(self.encodings),
+        )
+
+
+def _single(text: str, count: int) -> TextDistribution:
+    encoding, parts, over = measure(text, configured_limits())
+    if not count:
+        return TextDistribution(longest=text, shortest=text)
+    if over:
+        return TextDistribution(too_long=count, longest=text, shortest=text)
+    return TextDistribution(
+        segments={parts: count},
+        distinct_texts=1,
+        longest=text,
+        shortest=text,
+        encodings={encoding: count},
+    )
+
+
+def _numbers(
+    queryset: QuerySet[Message], fields: Sequence[str], combos: list[tuple[str | None, ...]]
+) -> tuple[str, ...]:
+    numbers: list[str] = []
+    for values in combos:
+        room = SHOWN_NUMBERS - len(numbers)
+        if room <= 0:
+            break
+        rows = with_values(queryset, fields).filter(match(values, fields)).order_by("id")
+        numbers += rows.values_list("recipient", flat=True)[:room]
+    return tuple(numbers)
