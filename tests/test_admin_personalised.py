@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Cyrillic texts are the subject here
 """Personalised campaigns in the admin (issue 18): the Send confirmation's per-recipient figures,
 leaving out what was said, field errors, the counter's data and the text locked once sending."""
 
@@ -225,3 +226,27 @@ def test_the_counter_data_needs_permission_to_view_the_campaign(client: Client) 
     )
     client.force_login(user)
     assert client.get(extremes_url(campaign), {"fields": "name"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uk", ["Персоналізовані тексти", "2 сегменти", "5 різних текстів", "1 отримувач не"]),
+        (
+            "ru",
+            ["Персонализированные тексты", "2 сегмента", "5 различных текстов", "У 1 получателя"],
+        ),
+    ],
+)
+def test_the_figures_are_translated_with_plural_forms(
+    superuser_client: Client, language: str, expected: list[str]
+) -> None:
+    rows: list[dict[str, str] | None] = [{"name": f"N{i}" + "y" * 10} for i in range(5)]
+    campaign = campaign_with("z" * 150 + " {name}", [*rows, None])
+    page = superuser_client.post(
+        CHANGELIST,
+        {"action": "send_campaigns", "_selected_action": [campaign.pk]},
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
+    for phrase in expected:
+        assert phrase in page

@@ -62,8 +62,8 @@ class SmsTextWidget(forms.Textarea):
                     "Shortest text: {length} characters · {encoding} · segments: {segments}"
                 ),
                 "some_ucs2": _(
-                    "Some recipients' values are not GSM-7: their texts are UCS-2, up to "
-                    "{segments} segments."
+                    "Some recipients' values are not GSM-7: their texts are UCS-2 "
+                    "(segments: up to {segments})."
                 ),
                 "no_data": _("No recipient has a value for {fields}."),
                 "left_out": _(
