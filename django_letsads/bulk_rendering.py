@@ -34,7 +34,8 @@ UNSUBSCRIBE_URL = "unsubscribe_url"
 #: Built-in fields: always available, never from the recipients' data.
 FIELDS = (UNSUBSCRIBE_URL,)
 
-_GSM_BASIC = re.compile("[" + re.escape(GSM7_BASIC) + "]*")
+#: Texts of the GSM-7 basic table only: one septet per character.
+GSM_BASIC = re.compile("[" + re.escape(GSM7_BASIC) + "]*")
 _GSM_ANY = re.compile("[" + re.escape(GSM7_BASIC + GSM7_EXTENSION) + "]*")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 #: Texts that transliteration leaves as they are: no Cyrillic letter, no apostrophe-like mark.
@@ -122,22 +123,34 @@ def _same(value: str) -> str:
     return value
 
 
+def simple_encoding(text: str) -> str | None:
+    """The encoding of ``text`` when each of its characters takes one unit in it (nearly all
+    texts), so that its units are ``len(text)``; ``None`` otherwise (an extension character of
+    GSM-7, a character outside the BMP in UCS-2): then :func:`text.analyze` decides."""
+    if GSM_BASIC.fullmatch(text):
+        return GSM7
+    if _GSM_ANY.fullmatch(text) is None and _ASTRAL.search(text) is None:
+        return UCS2
+    return None
+
+
+def segments_of(encoding: str, units: int) -> int:
+    """Segments of a text of ``units`` one-unit characters in ``encoding``."""
+    sizes = SEGMENT_SIZES[encoding]
+    if units <= sizes["single"]:
+        return 1 if units else 0
+    return math.ceil(units / sizes["multi"])
+
+
 def measure(text: str, limits: Mapping[str, int]) -> tuple[str, int, bool]:
     """:func:`text.analyze`'s encoding, segments and limit check, with a fast path (regular
     expressions in C) for texts without two-unit characters, which are nearly all."""
-    if _GSM_BASIC.fullmatch(text):
-        encoding = GSM7
-    elif _GSM_ANY.fullmatch(text) is None and _ASTRAL.search(text) is None:
-        encoding = UCS2
-    else:
+    encoding = simple_encoding(text)
+    if encoding is None:
         info = analyze(text)
         return info.encoding, info.segments, info.length > limits[info.encoding]
     units = len(text)
-    sizes = SEGMENT_SIZES[encoding]
-    segments = (
-        (1 if units else 0) if units <= sizes["single"] else math.ceil(units / sizes["multi"])
-    )
-    return encoding, segments, units > limits[encoding]
+    return encoding, segments_of(encoding, units), units > limits[encoding]
 
 
 def _words_end_at_placeholders(template: merge.Template) -> bool:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
+from django.db.models.functions import Length
 
 from django_letsads import merge
 from django_letsads.bulk_rendering import Renderer, data_fields_of
@@ -75,6 +76,8 @@ def _too_long(
         except merge.MissingValueError:
             return 0
         return _cancel(queryset, TEXT_TOO_LONG, _too_long_note()) if over else 0
+    if not _may_be_too_long(renderer, queryset, fields):
+        return 0
     over_combos = []
     for chunk in combinations(queryset, fields):
         for row in chunk:
@@ -93,6 +96,25 @@ def _too_long(
             with_values(queryset, fields).filter(q), TEXT_TOO_LONG, _too_long_note()
         )
     return cancelled
+
+
+def _may_be_too_long(
+    renderer: Renderer, queryset: QuerySet[Message], fields: Sequence[str]
+) -> bool:
+    """Whether any rendering can be over the limit, from each field's longest value (one
+    aggregate query): usually not, and then no recipient needs rendering at all.
+
+    A character takes at most two units, and transliteration writes at most four letters for
+    one (щ → shch).
+    """
+    longest = with_values(queryset, fields).aggregate(
+        **{f"n{i}": Max(Length(f"letsads_v{i}")) for i in range(len(fields))}
+    )
+    chars = sum(len(piece) for piece in renderer.pieces)
+    for _index, position, default, _name in renderer.slots:
+        chars += max(longest[f"n{position}"] or 0, len(default or ""))
+    bound = 2 * chars * (4 if renderer.transliterated else 1)
+    return bound > min(renderer.limits.values())
 
 
 def _too_long_note() -> str:

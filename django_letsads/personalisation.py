@@ -31,14 +31,17 @@ from django.db.models.functions import Cast, Length
 from django_letsads import merge
 from django_letsads.bulk_rendering import (
     FIELDS,
+    GSM_BASIC,
     UNSUBSCRIBE_URL,
     Renderer,
     data_fields_of,
     measure,
+    segments_of,
+    simple_encoding,
 )
 from django_letsads.models import Campaign, Message, OptOut
 from django_letsads.status import Status
-from django_letsads.text import GSM7_BASIC, GSM7_EXTENSION, configured_limits
+from django_letsads.text import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, configured_limits
 from django_letsads.translit import transliterate
 
 #: ``Message.error_code`` of a recipient left out because a value is missing (no default).
@@ -311,22 +314,29 @@ def distributions(campaign: Campaign, modes: Sequence[bool]) -> list[TextDistrib
 
 
 class _Tally:
-    """The figures of one way of sending (as written or transliterated), row by row."""
+    """The figures of one way of sending (as written or transliterated), row by row.
+
+    The loop runs up to a million times per page: texts whose characters all take one unit
+    (nearly all) are only counted per (encoding, length) in it, and measured afterwards.
+    """
 
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
+        self.by_length: dict[tuple[bool, int], int] = {}
         self.segments: Counter[int] = Counter()
         self.encodings: Counter[str] = Counter()
         self.texts: set[int] = set()
         self.missing = self.too_long = 0
         self.missing_fields: dict[str, None] = {}
         self.too_long_rows: list[tuple[Any, ...]] = []
-        self.longest: str | None = None
-        self.shortest: str | None = None
+        self.longest = self.shortest = ""
+        self.longest_n, self.shortest_n = -1, 1 << 62
 
     def add(self, chunk: list[tuple[Any, ...]]) -> None:
         render, limits = self.renderer.render_row, self.renderer.limits
-        segments, encodings, texts = self.segments, self.encodings, self.texts
+        gsm_limit, ucs2_limit = limits[GSM7], limits[UCS2]
+        basic, simple = GSM_BASIC.fullmatch, simple_encoding
+        by_length, texts_add = self.by_length, self.texts.add
         for row in chunk:
             count = row[-1]
             try:
@@ -335,24 +345,42 @@ class _Tally:
                 self.missing += count
                 self.missing_fields[exc.field] = None
                 continue
-            encoding, parts, over = measure(text, limits)
+            n = len(text)
+            if basic(text):
+                over = n > gsm_limit
+                key = (True, n)
+            else:
+                encoding = simple(text)
+                if encoding is None:
+                    encoding, parts, over = measure(text, limits)
+                    key = None
+                else:
+                    over = n > ucs2_limit
+                    key = (False, n)
             if over:
                 self.too_long += count
                 if len(self.too_long_rows) < SHOWN_NUMBERS:
                     self.too_long_rows.append(row[:-1])
                 continue
-            segments[parts] += count
-            encodings[encoding] += count
+            if key is None:
+                self.segments[parts] += count
+                self.encodings[encoding] += count
+            else:
+                by_length[key] = by_length.get(key, 0) + count
             # Hashes, not texts: a million distinct texts would take a hundred megabytes.
-            texts.add(hash(text))
-            if self.longest is None or len(text) > len(self.longest):
-                self.longest = text
-            if self.shortest is None or len(text) < len(self.shortest):
-                self.shortest = text
+            texts_add(hash(text))
+            if n > self.longest_n:
+                self.longest, self.longest_n = text, n
+            if n < self.shortest_n:
+                self.shortest, self.shortest_n = text, n
 
     def result(
         self, queryset: QuerySet[Message], fields: Sequence[str], per_message: bool
     ) -> TextDistribution:
+        for (gsm7, units), count in self.by_length.items():
+            encoding = GSM7 if gsm7 else UCS2
+            self.segments[segments_of(encoding, units)] += count
+            self.encodings[encoding] += count
         recipients = sum(self.segments.values())
         return TextDistribution(
             segments=dict(self.segments),
@@ -361,8 +389,8 @@ class _Tally:
             missing_fields=tuple(self.missing_fields),
             too_long=self.too_long,
             too_long_numbers=_numbers(queryset, fields, self.too_long_rows),
-            longest=self.longest or "",
-            shortest=self.shortest or "",
+            longest=self.longest,
+            shortest=self.shortest,
             encodings=dict(self.encodings),
         )
 
