@@ -346,27 +346,26 @@ class _Tally:
                 self.missing_fields[exc.field] = None
                 continue
             n = len(text)
+            exact: tuple[str, int, bool] | None = None
             if basic(text):
                 over = n > gsm_limit
                 key = (True, n)
-            else:
-                encoding = simple(text)
-                if encoding is None:
-                    encoding, parts, over = measure(text, limits)
-                    key = None
-                else:
-                    over = n > ucs2_limit
-                    key = (False, n)
+            elif simple(text) == UCS2:
+                over = n > ucs2_limit
+                key = (False, n)
+            else:  # a two-unit character: measured in full
+                exact = measure(text, limits)
+                over = exact[2]
             if over:
                 self.too_long += count
                 if len(self.too_long_rows) < SHOWN_NUMBERS:
                     self.too_long_rows.append(row[:-1])
                 continue
-            if key is None:
-                self.segments[parts] += count
-                self.encodings[encoding] += count
-            else:
+            if exact is None:
                 by_length[key] = by_length.get(key, 0) + count
+            else:
+                self.segments[exact[1]] += count
+                self.encodings[exact[0]] += count
             # Hashes, not texts: a million distinct texts would take a hundred megabytes.
             texts_add(hash(text))
             if n > self.longest_n:

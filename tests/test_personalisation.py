@@ -202,3 +202,21 @@ def test_opted_out_numbers_are_left_for_the_stop_list() -> None:
     campaign = campaign_with("Hi {name}", [None, {"name": "A"}])
     OptOut.objects.create(number=numbers(1)[0])
     assert leave_out(campaign).missing == 0
+
+
+def test_two_unit_characters_are_counted_as_the_gateway_counts_them() -> None:
+    rows: list[dict[str, str] | None] = [
+        {"name": "€€€"},  # GSM-7 with extension characters: 150 + 6 septets, 1 segment
+        {"name": "€" * 5},  # 160 septets: still 1 segment
+        {"name": "€" * 6},  # 162: 2 segments
+        {"name": "😀"},  # UCS-2, the emoji two units: 152 units, 3 segments
+    ]
+    campaign = campaign_with("x" * 150 + "{name}", rows)
+    result = text_distribution(campaign)
+    expected: dict[int, int] = {}
+    for row in rows:
+        assert row is not None
+        segments = analyze("x" * 150 + row["name"]).segments
+        expected[segments] = expected.get(segments, 0) + 1
+    assert result.segments == expected == {1: 2, 2: 1, 3: 1}
+    assert result.encodings == {"GSM-7": 3, "UCS-2": 1}
