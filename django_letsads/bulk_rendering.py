@@ -153,6 +153,12 @@ def measure(text: str, limits: Mapping[str, int]) -> tuple[str, int, bool]:
     return encoding, segments_of(encoding, units), units > limits[encoding]
 
 
+def piecewise_safe(template: merge.Template) -> bool:
+    """Whether transliterating ``template``'s parts one by one gives the transliteration of
+    every rendering (see :class:`Renderer`)."""
+    return _words_end_at_placeholders(template)
+
+
 def _words_end_at_placeholders(template: merge.Template) -> bool:
     """True when no word can run across a placeholder's edge (see :mod:`translit`): the
     characters around each placeholder are neither letters nor apostrophes, nor placeholders."""

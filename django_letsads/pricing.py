@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django_letsads.bulk_rendering import piecewise_safe
 from django_letsads.conf import letsads_settings
 from django_letsads.gsm7 import ucs2_characters
 from django_letsads.models import Campaign
@@ -158,11 +159,22 @@ def campaign_price(
 def _personalised_price(
     campaign: Campaign, price: Decimal | None, shown: Sequence[TextDistribution] | None
 ) -> CampaignPrice:
-    sent, other = shown or distributions(
-        campaign, (campaign.transliterate, not campaign.transliterate)
-    )
+    if shown is None:
+        modes = [campaign.transliterate]
+        template = template_of(campaign.text)
+        # The other choice, transliterated, is priced only when each part can be
+        # transliterated once (no word runs across a placeholder's edge): otherwise every
+        # distinct text would be transliterated whole, tens of seconds for a million.
+        if campaign.transliterate or (template is not None and piecewise_safe(template)):
+            modes.append(not campaign.transliterate)
+        shown = distributions(campaign, modes)
+    sent = shown[0]
+    other = shown[1] if len(shown) > 1 else None
     segments = sent.total_segments
-    changes = (sent.longest, sent.shortest) != (other.longest, other.shortest)
+    changes = other is not None and (sent.longest, sent.shortest) != (
+        other.longest,
+        other.shortest,
+    )
     still_ucs2 = ucs2_characters(sent.longest) if campaign.transliterate else []
     return CampaignPrice(
         campaign=campaign,
@@ -171,8 +183,10 @@ def _personalised_price(
         segments_per_message=max(sent.segments, default=0),
         segments=segments,
         cost=None if price is None else price * segments,
-        other_segments=other.total_segments if changes else None,
-        other_cost=None if price is None or not changes else price * other.total_segments,
+        other_segments=other.total_segments if other is not None and changes else None,
+        other_cost=(
+            None if price is None or other is None or not changes else price * other.total_segments
+        ),
         still_ucs2=tuple(still_ucs2),
         distribution=sent,
     )

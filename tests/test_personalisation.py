@@ -220,3 +220,47 @@ def test_two_unit_characters_are_counted_as_the_gateway_counts_them() -> None:
         expected[segments] = expected.get(segments, 0) + 1
     assert result.segments == expected == {1: 2, 2: 1, 3: 1}
     assert result.encodings == {"GSM-7": 3, "UCS-2": 1}
+
+
+def test_a_scheduled_campaign_leaves_out_when_it_starts() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_letsads.scheduling import start_due_campaigns
+
+    campaign = campaign_with("Hi {name}", [{"name": "Ann"}, None])
+    campaign.state = Campaign.State.SCHEDULED
+    campaign.scheduled_at = timezone.now() - timedelta(minutes=1)
+    campaign.save()
+
+    assert start_due_campaigns() == [campaign.pk]
+
+    left_out = Message.objects.get(campaign=campaign, data__isnull=True)
+    assert (left_out.status, left_out.error_code) == (Status.CANCELLED, "MISSING_FIELD")
+    assert Message.objects.filter(campaign=campaign, status=Status.PENDING).count() == 1
+
+
+def test_the_estimate_prices_a_personalised_campaign_per_recipient(settings) -> None:
+    from decimal import Decimal
+
+    from django_letsads import pricing
+
+    settings.LETSADS = {**settings.LETSADS, "PRICE_PER_SEGMENT": Decimal("0.50")}
+    rows: list[dict[str, str] | None] = [{"name": "Олена"}, {"name": "Ігор" * 20}, None]
+    campaign = campaign_with("Вітаємо, {name}!", rows)
+    row = pricing.estimate([campaign], campaign_counts(campaign)).rows[0]
+    # As written: UCS-2, 1 and 2 segments; the pasted number is left out.
+    assert (row.messages, row.segments, row.cost) == (2, 3, Decimal("1.50"))
+    assert row.distribution is not None
+    assert row.distribution.missing == 1
+    # Transliterated: GSM-7, 1 and 1 segments.
+    assert (row.other_segments, row.other_cost) == (2, Decimal("1.00"))
+
+    # A placeholder inside a word: the other choice would transliterate every text whole.
+    campaign.text = "Привіт, {name}у!"
+    assert pricing.estimate([campaign], campaign_counts(campaign)).rows[0].other_segments is None
+
+
+def campaign_counts(campaign: Campaign) -> dict[int, dict[str, int]]:
+    return campaigns.status_counts([campaign.pk])
