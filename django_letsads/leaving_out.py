@@ -22,6 +22,7 @@ from django_letsads.models import Campaign, Message
 from django_letsads.personalisation import (
     MISSING_FIELD,
     TEXT_TOO_LONG,
+    alias,
     combinations,
     match,
     missing_value,
@@ -108,7 +109,7 @@ def _may_be_too_long(
     one (щ → shch).
     """
     longest = with_values(queryset, fields).aggregate(
-        **{f"n{i}": Max(Length(f"letsads_v{i}")) for i in range(len(fields))}
+        **{f"n{i}": Max(Length(alias(i))) for i in range(len(fields))}
     )
     chars = sum(len(piece) for piece in renderer.pieces)
     for _index, position, default, _name in renderer.slots:

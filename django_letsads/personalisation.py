@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Length
+from django.db.models.functions import Cast
 
 from django_letsads import merge
 from django_letsads.bulk_rendering import (
@@ -41,7 +41,7 @@ from django_letsads.bulk_rendering import (
 )
 from django_letsads.models import Campaign, Message, OptOut
 from django_letsads.status import Status
-from django_letsads.text import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, configured_limits
+from django_letsads.text import GSM7, UCS2, configured_limits
 from django_letsads.translit import transliterate
 
 #: ``Message.error_code`` of a recipient left out because a value is missing (no default).
@@ -133,81 +133,6 @@ def required_fields(template: merge.Template) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def fields_without_data(campaign: Campaign, fields: Sequence[str]) -> list[str]:
-    """The ``fields`` that no recipient of ``campaign`` has in its data (built-ins never are).
-
-    One ``EXISTS`` per field: it stops at the first row that has it.
-    TODO(lead): point this at i18a's ``data_fields(campaign)`` once it lands, if it is as cheap.
-    """
-    messages = Message.objects.filter(campaign=campaign)
-    return [
-        name
-        for name in fields
-        if name not in FIELDS and not messages.filter(data__has_key=name).exists()
-    ]
-
-
-@dataclass(frozen=True)
-class FieldExtremes:
-    """One data field over a campaign's sendable recipients, for the form's live counter.
-
-    ``longest``/``shortest``: its longest and shortest value (``None``: no recipient has one);
-    ``non_gsm7``: some value is not GSM-7 (it makes that recipient's text UCS-2); ``missing``:
-    some recipient has no value (the default stands in, or the recipient is left out).
-    """
-
-    longest: str | None
-    shortest: str | None
-    non_gsm7: bool
-    missing: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "longest": self.longest,
-            "shortest": self.shortest,
-            "non_gsm7": self.non_gsm7,
-            "missing": self.missing,
-        }
-
-
-#: A value with a character outside GSM-7's tables (the regular expression lookup works on
-#: SQLite and PostgreSQL alike).
-_NON_GSM7 = (
-    "[^"
-    + "".join("\\" + ch if not ch.isalnum() else ch for ch in GSM7_BASIC + GSM7_EXTENSION)
-    + "]"
-)
-
-
-def field_extremes(campaign: Campaign, fields: Sequence[str]) -> dict[str, FieldExtremes]:
-    """:class:`FieldExtremes` of each data field of ``fields``: four small queries per field,
-    whatever the number of recipients (each stops early or reads one index-less pass)."""
-    out: dict[str, FieldExtremes] = {}
-    base = sendable(campaign)
-    for name in fields:
-        if name in FIELDS:
-            continue
-        rows = with_values(base, [name])
-        alias = _alias(0)
-        present = rows.exclude(**{f"{alias}__isnull": True}).exclude(**{alias: ""})
-        by_length = present.annotate(letsads_len=Length(alias)).values_list(alias, flat=True)
-        out[name] = FieldExtremes(
-            longest=by_length.order_by("-letsads_len", alias).first(),
-            shortest=by_length.order_by("letsads_len", alias).first(),
-            non_gsm7=present.filter(**{f"{alias}__regex": _NON_GSM7}).exists(),
-            missing=rows.filter(missing_value([name], [name])).exists(),
-        )
-    return out
-
-
-def unknown_fields(campaign: Campaign) -> list[str]:
-    """The data fields the campaign's text uses that none of its recipients has."""
-    template = template_of(campaign.text)
-    if template is None:
-        return []
-    return fields_without_data(campaign, data_fields_of(template))
-
-
 def sendable(campaign: Campaign) -> QuerySet[Message]:
     """The campaign's pending messages a worker will send (numbers on the stop list aside)."""
     return Message.objects.filter(campaign=campaign, status=Status.PENDING).exclude(
@@ -215,7 +140,8 @@ def sendable(campaign: Campaign) -> QuerySet[Message]:
     )
 
 
-def _alias(index: int) -> str:
+def alias(index: int) -> str:
+    """The name :func:`with_values` gives the value of the ``index``-th field."""
     return f"letsads_v{index}"
 
 
@@ -225,7 +151,7 @@ def with_values(queryset: QuerySet[Message], fields: Sequence[str]) -> QuerySet[
     # text; on PostgreSQL ``(data ->> 'name')::text`` costs nothing more.
     return queryset.annotate(
         **{
-            _alias(i): Cast(KeyTextTransform(name, "data"), TextField())
+            alias(i): Cast(KeyTextTransform(name, "data"), TextField())
             for i, name in enumerate(fields)
         }
     )
@@ -241,7 +167,7 @@ def combinations(
     PostgreSQL the grouping gets the memory to hash a million combinations without spilling
     to disk (``SET LOCAL work_mem``, this transaction only).
     """
-    aliases = [_alias(i) for i in range(len(fields))]
+    aliases = [alias(i) for i in range(len(fields))]
     rows = (
         with_values(queryset, fields)
         .order_by()
@@ -267,9 +193,9 @@ def match(combination: Sequence[str | None], fields: Sequence[str]) -> Q:
     q = Q()
     for i, value in enumerate(combination):
         if value:
-            q &= Q(**{_alias(i): value})
+            q &= Q(**{alias(i): value})
         else:
-            q &= Q(**{f"{_alias(i)}__isnull": True}) | Q(**{_alias(i): ""})
+            q &= Q(**{f"{alias(i)}__isnull": True}) | Q(**{alias(i): ""})
     return q
 
 
@@ -278,7 +204,7 @@ def missing_value(fields: Sequence[str], required: Sequence[str]) -> Q:
     q = Q(pk__in=[])
     for i, name in enumerate(fields):
         if name in required:
-            q |= Q(**{f"{_alias(i)}__isnull": True}) | Q(**{_alias(i): ""})
+            q |= Q(**{f"{alias(i)}__isnull": True}) | Q(**{alias(i): ""})
     return q
 
 

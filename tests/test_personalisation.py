@@ -8,7 +8,7 @@ import random
 import pytest
 from django.test import override_settings
 
-from django_letsads import campaigns, personalisation, rendering
+from django_letsads import campaigns, field_stats, personalisation, rendering
 from django_letsads.bulk_rendering import Renderer, measure
 from django_letsads.leaving_out import leave_out
 from django_letsads.models import Campaign, Message, OptOut, StatusEvent
@@ -144,9 +144,7 @@ def test_fast_measure_agrees_with_analyze() -> None:
 
 def test_fields_without_data_names_the_fields_no_row_has() -> None:
     campaign = campaign_with("x", [{"name": "A"}, None, {"city": ""}])
-    missing = personalisation.fields_without_data(
-        campaign, ["name", "city", "code", "unsubscribe_url"]
-    )
+    missing = field_stats.fields_without_data(campaign, ["name", "city", "code", "unsubscribe_url"])
     assert missing == ["code"]
 
 

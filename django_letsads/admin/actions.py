@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, optout, personalisation, pricing
+from django_letsads import campaigns, field_stats, optout, pricing
 from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance, forget_balance
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
@@ -138,7 +138,7 @@ def without_unknown_fields(
     the column was not imported), each reported by name: nothing of them is sent."""
     kept = []
     for campaign in selected:
-        unknown = personalisation.unknown_fields(campaign)
+        unknown = field_stats.unknown_fields(campaign)
         if unknown:
             modeladmin.message_user(
                 request,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_letsads import merge, personalisation, rendering, senders, text
+from django_letsads import field_stats, merge, personalisation, rendering, senders, text
 from django_letsads.bulk_rendering import data_fields_of
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
@@ -138,7 +138,7 @@ class CampaignForm(_ModelForm):
         ):
             template = personalisation.template_of(text_value)
             fields = () if template is None else data_fields_of(template)
-            unknown = personalisation.fields_without_data(self.instance, fields)
+            unknown = field_stats.fields_without_data(self.instance, fields)
             if unknown:
                 self.add_error(
                     "text",

@@ -3,7 +3,7 @@
 The live counter (``sms_counter.js``) parses the typed text in the browser and asks this view,
 debounced, about the fields it uses: per field, the longest and shortest value among the
 campaign's recipients and whether some value is not GSM-7 or missing
-(:func:`django_letsads.personalisation.field_extremes`). Each field costs a few aggregate
+(:func:`django_letsads.field_stats.field_extremes`). Each field costs a few aggregate
 queries whatever the number of recipients, so typing stays fast for a million of them; the
 browser then renders the longest and the shortest text itself, with the same counting rules.
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 
-from django_letsads import personalisation
+from django_letsads import field_stats
 
 if TYPE_CHECKING:
     from django.contrib import admin
@@ -46,5 +46,5 @@ def field_extremes_view(
         for name in dict.fromkeys(request.GET.get("fields", "").split(","))
         if _NAME.fullmatch(name)
     ][:MAX_FIELDS]
-    extremes = personalisation.field_extremes(campaign, names)
+    extremes = field_stats.field_extremes(campaign, names)
     return JsonResponse({"fields": {name: e.as_dict() for name, e in extremes.items()}})
