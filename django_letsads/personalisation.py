@@ -18,13 +18,14 @@ URL and the longest token), and makes every text distinct.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -145,16 +146,37 @@ def alias(index: int) -> str:
     return f"letsads_v{index}"
 
 
+class DataValue(Func):
+    """A field of ``Message.data`` as text, as :func:`merge.template_values` reads it: ``NULL``
+    for a missing key or JSON ``null``; a number or ``true``/``false`` as JSON writes it.
+
+    ``data ->> 'name'`` on PostgreSQL; on SQLite Django's key transform gives JSON ``null`` as
+    the text ``'null'``, so the type is asked first.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, name: str) -> None:
+        super().__init__(F("data"))
+        self.name = name
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        text = Cast(KeyTextTransform(self.name, self.source_expressions[0]), TextField())
+        return compiler.compile(text)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        data, params = compiler.compile(self.source_expressions[0])
+        path = "$." + json.dumps(self.name)
+        sql = (
+            f"(CASE JSON_TYPE({data}, %s) WHEN 'null' THEN NULL WHEN 'true' THEN 'true' "
+            f"WHEN 'false' THEN 'false' ELSE CAST(JSON_EXTRACT({data}, %s) AS TEXT) END)"
+        )
+        return sql, [*params, path, *params, path]
+
+
 def with_values(queryset: QuerySet[Message], fields: Sequence[str]) -> QuerySet[Message]:
-    """``queryset`` annotated with each field's text value (``NULL`` when absent)."""
-    # Cast: a key transform compares with JSON (``JSON_EXTRACT(?, '$')`` on SQLite), a text with
-    # text; on PostgreSQL ``(data ->> 'name')::text`` costs nothing more.
-    return queryset.annotate(
-        **{
-            alias(i): Cast(KeyTextTransform(name, "data"), TextField())
-            for i, name in enumerate(fields)
-        }
-    )
+    """``queryset`` annotated with each field's text value (:class:`DataValue`)."""
+    return queryset.annotate(**{alias(i): DataValue(name) for i, name in enumerate(fields)})
 
 
 def combinations(

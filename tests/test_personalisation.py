@@ -262,3 +262,17 @@ def test_the_estimate_prices_a_personalised_campaign_per_recipient(settings) -> 
 
 def campaign_counts(campaign: Campaign) -> dict[int, dict[str, int]]:
     return campaigns.status_counts([campaign.pk])
+
+
+def test_values_are_read_as_the_worker_reads_them() -> None:
+    rows: list[dict[str, object] | None] = [
+        {"name": None},  # JSON null: no value
+        {"name": 5},
+        {"name": True},
+        {"name": "null"},  # the word is a value
+    ]
+    campaign = campaign_with("Hi {name}", rows)  # type: ignore[arg-type]
+    result = text_distribution(campaign)
+    assert (result.missing, result.distinct_texts) == (1, 3)
+    assert result.longest in {"Hi true", "Hi null"}  # "true" as JSON writes it, not "1"
+    assert result.shortest == "Hi 5"
