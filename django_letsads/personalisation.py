@@ -199,15 +199,15 @@ def combinations(
     )
     sql, params = rows.query.sql_with_params()
     connection = connections[rows.db]
-    texts = connection.vendor == "postgresql"  # SQLite returns a JSON number as a number
-    with transaction.atomic(using=rows.db), connection.cursor() as cursor:
-        if texts:
-            cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(20000):
-            if not texts:
-                chunk = [tuple(v if v is None else str(v) for v in r[:-1]) + r[-1:] for r in chunk]
-            yield chunk
+    with transaction.atomic(using=rows.db):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as setting:
+                setting.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
+        # A server-side cursor on PostgreSQL: a million combinations stream, not held in memory.
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(20000):
+                yield chunk
 
 
 def match(combination: Sequence[str | None], fields: Sequence[str]) -> Q:
