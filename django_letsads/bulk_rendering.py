@@ -38,6 +38,8 @@ FIELDS = (UNSUBSCRIBE_URL,)
 GSM_BASIC = re.compile("[" + re.escape(GSM7_BASIC) + "]*")
 _GSM_ANY = re.compile("[" + re.escape(GSM7_BASIC + GSM7_EXTENSION) + "]*")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+#: Transliterated values remembered (names repeat; codes and addresses do not).
+_CACHE_SIZE = 50_000
 #: Texts that transliteration leaves as they are: no Cyrillic letter, no apostrophe-like mark.
 _UNTOUCHED = re.compile("[^\u0400-\u04ff" + re.escape(APOSTROPHES) + "]*")
 
@@ -86,10 +88,13 @@ class Renderer:
         self.latin = latin
 
     def _latin(self, value: str) -> str:
+        if _UNTOUCHED.fullmatch(value):  # a code, a Latin name: nothing to remember
+            return value
         out = self._cache.get(value)
         if out is None:
-            out = value if _UNTOUCHED.fullmatch(value) else transliterate(value)
-            self._cache[value] = out
+            if len(self._cache) >= _CACHE_SIZE:  # a million distinct values: bounded memory
+                self._cache.clear()
+            out = self._cache[value] = transliterate(value)
         return out
 
     def render_row(self, row: Sequence[str | None]) -> str:
