@@ -13,7 +13,7 @@ class LetsAdsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks (django_letsads.E00x / W00x).
-        from django_letsads import cascade, checks, signals  # noqa: F401
+        from django_letsads import account_checks, cascade, checks, signals  # noqa: F401
 
         cascade.connect()
         signals.work_queued.connect(_start_task_chain, dispatch_uid="django_letsads.tasks")

@@ -34,6 +34,10 @@ Settings are read when the checks run, never at import. Ids:
 * ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
 * ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
 * ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
+* ``django_letsads.E080`` to ``E083`` - the layout of a ``LETSADS`` with several accounts (no
+  ``"default"``, an account key beside the accounts, a shared key inside one, a bad alias);
+  from ``settings_rules``. With accounts, every message above about an account key names it:
+  ``LETSADS['promo']['PASSWORD']``. ``W080``, ``W081``: :mod:`django_letsads.account_checks`.
 * ``django_letsads.E090`` - ``USE_TASKS`` is on, but no task framework is installed, or the task
   backend, queue or priority of ``TASKS_BACKEND``/``TASKS_QUEUE``/``TASKS_PRIORITY`` is refused.
 """
@@ -50,16 +54,38 @@ from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from django_letsads.conf import DEFAULTS, parse_price
-from django_letsads.settings_rules import Problem, letsads_dict, problem_of, setting_problems
+from django_letsads.settings_rules import (
+    Problem,
+    account_dicts,
+    alias_in_names,
+    letsads_dict,
+    problem_of,
+    setting_name,
+    setting_problems,
+    shared_dict,
+)
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def _letsads(key: str) -> Any:
-    # A LETSADS that is not a dict is E010 (check_settings); the other checks then see defaults.
+    """A shared key's value (a LETSADS that is not a dict is E010; the checks then see
+    defaults)."""
     user = letsads_dict()
-    return DEFAULTS[key] if isinstance(user, Problem) else user.get(key, DEFAULTS[key])
+    return DEFAULTS[key] if isinstance(user, Problem) else shared_dict(user).get(key, DEFAULTS[key])
+
+
+def _per_account(key: str) -> list[tuple[str, Any]]:
+    """``(name, value)`` of an account key for each account, named as the messages name it
+    (``LETSADS['SENDER']``, or ``LETSADS['promo']['SENDER']`` with accounts)."""
+    user = letsads_dict()
+    if isinstance(user, Problem):
+        return [(setting_name(key, None), DEFAULTS[key])]
+    return [
+        (setting_name(key, alias_in_names(user, alias)), account.get(key, DEFAULTS[key]))
+        for alias, account in account_dicts(user).items()
+    ]
 
 
 @register(Tags.compatibility)
@@ -109,17 +135,19 @@ def _missing_credentials() -> tuple[str, list[str]]:
         return path, []  # E002 says so
     if not getattr(backend, "needs_credentials", False):
         return path, []
-    return path, [key for key in ("LOGIN", "PASSWORD") if not _letsads(key)]
+    logins = dict(_per_account("LOGIN"))
+    passwords = dict(_per_account("PASSWORD"))
+    missing = [name for name, value in [*logins.items(), *passwords.items()] if not value]
+    return path, sorted(missing, key=lambda name: name.rsplit("[", 1)[0])
 
 
 def _credentials_text(path: str, missing: list[str]) -> str:
     if len(missing) == 1:
         return (
-            f"LETSADS[{missing[0]!r}] is not set, but SMS_BACKEND {path!r} sends through the "
-            "LetsAds gateway."
+            f"{missing[0]} is not set, but SMS_BACKEND {path!r} sends through the LetsAds gateway."
         )
     return (
-        f"LETSADS['LOGIN'] and LETSADS['PASSWORD'] are not set, but SMS_BACKEND {path!r} sends "
+        f"{', '.join(missing[:-1])} and {missing[-1]} are not set, but SMS_BACKEND {path!r} sends "
         "through the LetsAds gateway."
     )
 
@@ -167,17 +195,18 @@ def check_sender(
 ) -> list[CheckMessage]:
     from django_letsads.senders import sender_error
 
-    sender = _letsads("SENDER")
-    error = sender_error(sender) if isinstance(sender, str) else f"{sender!r} is not a string."
-    if error:
-        return [
-            Error(
-                f"LETSADS['SENDER'] cannot be sent: {error}",
-                hint="Use the sender name registered for the account in the LetsAds cabinet.",
-                id="django_letsads.E003",
+    messages: list[CheckMessage] = []
+    for name, sender in _per_account("SENDER"):
+        error = sender_error(sender) if isinstance(sender, str) else f"{sender!r} is not a string."
+        if error:
+            messages.append(
+                Error(
+                    f"{name} cannot be sent: {error}",
+                    hint="Use the sender name registered for the account in the LetsAds cabinet.",
+                    id="django_letsads.E003",
+                )
             )
-        ]
-    return []
+    return messages
 
 
 @register(Tags.compatibility)
@@ -230,19 +259,21 @@ def check_numbers_and_limits(
 def check_api_url(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    if problem_of("API_URL", _letsads("API_URL")) is not None:
-        return []  # E007, from check_settings
-    url = urlsplit(_letsads("API_URL"))
-    if url.scheme == "http" and (url.hostname or "") not in _LOCAL_HOSTS:
-        return [
-            Warning(
-                f"LETSADS['API_URL'] sends the account password in clear over {url.scheme}://"
-                f"{url.hostname}.",
-                hint="Use https://api.letsads.com.",
-                id="django_letsads.W001",
+    messages: list[CheckMessage] = []
+    for name, value in _per_account("API_URL"):
+        if problem_of("API_URL", value) is not None:
+            continue  # E007, from check_settings
+        url = urlsplit(value)
+        if url.scheme == "http" and (url.hostname or "") not in _LOCAL_HOSTS:
+            messages.append(
+                Warning(
+                    f"{name} sends the account password in clear over {url.scheme}://"
+                    f"{url.hostname}.",
+                    hint="Use https://api.letsads.com.",
+                    id="django_letsads.W001",
+                )
             )
-        ]
-    return []
+    return messages
 
 
 @register(Tags.compatibility)

@@ -13,53 +13,39 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 import requests
 import urllib3.exceptions
 from django.views.decorators.debug import sensitive_variables
 
-from django_letsads import __version__, protocol, transport
+from django_letsads import __version__, protocol, redirects, transport
 from django_letsads.exceptions import (
     BadResponseError,
     GatewayTimeoutError,
     GatewayUnreachableError,
+    LetsAdsError,
     TransportError,
     error_for_code,
 )
-from django_letsads.protocol import RequestBody, parse_sms_id
-from django_letsads.status import GATEWAY_STATUS_MAP
+from django_letsads.protocol import Balance, RequestBody
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.letsads.com"
+DEFAULT_API_URL = redirects.DOCUMENTED_URL
+T = TypeVar("T")
 USER_AGENT = f"django-letsads/{__version__} python-requests/{requests.__version__}"
 
 
 @dataclass(frozen=True)
-class Balance:
-    amount: Decimal
-    currency: str
+class _Route:
+    """What ``Session.post`` would work out for a URL: adapter, proxies, CA bundle, client cert."""
 
-
-def _never_left(exc: requests.ConnectionError) -> bool:
-    """True when a requests connection error proves the request was never written.
-
-    requests wraps both "could not connect" and "connection dropped after sending" in
-    ``ConnectionError``; only the former is safe to retry, so look at urllib3's reason.
-    """
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the real cause
-    return isinstance(
-        reason,
-        urllib3.exceptions.NewConnectionError
-        | urllib3.exceptions.NameResolutionError
-        | urllib3.exceptions.ConnectTimeoutError,
-    )
+    adapter: Any
+    proxies: dict[str, str]
+    verify: bool | str
+    cert: str | tuple[str, str] | None
 
 
 class LetsAdsClient:
@@ -104,11 +90,17 @@ class LetsAdsClient:
             # Only what ``transport.read_body`` decodes (requests would also offer br and zstd).
             "Accept-Encoding": "gzip, deflate",
         }
-        environment = self.session.merge_environment_settings(api_url, {}, False, None, None)
-        self._proxies: dict[str, str] = dict(environment["proxies"])
-        self._verify: bool | str = True if environment["verify"] is None else environment["verify"]
-        self._cert: str | tuple[str, str] | None = environment["cert"]
-        self._adapter = self.session.get_adapter(api_url)
+        self._route = self._route_to(api_url)
+
+    def _route_to(self, url: str) -> _Route:
+        environment = self.session.merge_environment_settings(url, {}, False, None, None)
+        verify = environment["verify"]
+        return _Route(
+            adapter=self.session.get_adapter(url),
+            proxies=dict(environment["proxies"]),
+            verify=True if verify is None else verify,
+            cert=environment["cert"],
+        )
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -116,6 +108,11 @@ class LetsAdsClient:
 
     def __repr__(self) -> str:
         return f"<LetsAdsClient login={self.login!r} api_url={self.api_url!r}>"
+
+    def _scrub(self, text: str) -> str:
+        """``text`` from the gateway's answer, with the password masked: a hostile or broken
+        server may echo it, and what it says ends up in errors and logs."""
+        return text.replace(self._password, "********") if self._password else text
 
     def close(self) -> None:
         if self._owns_session:
@@ -136,67 +133,42 @@ class LetsAdsClient:
 
     def send(self, sender: str, text: str, recipients: Sequence[str]) -> list[int]:
         """Queue ``text`` for ``recipients`` (at most 50); returns the gateway ids in their order."""
-        response = self._call(
-            RequestBody(protocol.build_send(self.login, self._password, sender, text, recipients)),
-            "send",
+        # Wrapped at once: a local holding the bare bytes would show on an error page.
+        body = RequestBody(
+            protocol.build_send(self.login, self._password, sender, text, recipients)
         )
-        if response.name != protocol.NAME_COMPLETE:
-            raise BadResponseError(
-                f"A send request was answered with <name>{response.name}</name>.",
-                code="UNEXPECTED_ANSWER",
-            )
-        if len(response.sms_ids) != len(recipients):
-            raise BadResponseError(
-                f"The gateway accepted the request but returned {len(response.sms_ids)} ids for "
-                f"{len(recipients)} recipients; the messages may have been queued.",
-                code="ID_COUNT_MISMATCH",
-            )
-        ids = [parse_sms_id(sms_id) for sms_id in response.sms_ids]
-        if len(set(ids)) != len(ids):
-            raise BadResponseError(
-                f"The gateway returned the same id twice among {ids!r}.", code="BAD_SMS_ID"
-            )
-        return ids
+        count = len(recipients)
+        return self._call(body, "send", lambda r: protocol.read_send(r, count, self._scrub))
 
     def status(self, sms_id: int | str) -> str:
-        """The gateway's status code of one message, e.g. ``MESSAGE_IS_DELIVERED``."""
-        response = self._call(
-            RequestBody(protocol.build_status(self.login, self._password, sms_id)), "status"
-        )
-        if response.name != protocol.NAME_STATUS:
-            raise BadResponseError(
-                f"A status request was answered with <name>{response.name}</name>.",
-                code="UNEXPECTED_ANSWER",
-            )
-        if response.description not in GATEWAY_STATUS_MAP:
-            raise BadResponseError(
-                f"Unknown status code {response.description!r} for message {sms_id}.",
-                code="UNKNOWN_STATUS",
-            )
-        return response.description
+        """The gateway's status code of one message, e.g. ``MESSAGE_IS_DELIVERED``.
+
+        Read from ``<description>`` whatever ``<name>`` says (see ``protocol.read_status``).
+        """
+        body = RequestBody(protocol.build_status(self.login, self._password, sms_id))
+        return self._call(body, "status", lambda r: protocol.read_status(r, sms_id, self._scrub))
 
     def balance(self) -> Balance:
-        response = self._call(
-            RequestBody(protocol.build_balance(self.login, self._password)), "balance"
-        )
-        if response.name != protocol.NAME_BALANCE:
-            raise BadResponseError(
-                f"A balance request was answered with <name>{response.name}</name>.",
-                code="UNEXPECTED_ANSWER",
-            )
-        try:
-            amount = Decimal(response.description)
-        except InvalidOperation:
-            raise BadResponseError(
-                f"The balance {response.description!r} is not a number.", code="BAD_BALANCE"
-            ) from None
-        if not amount.is_finite():
-            raise BadResponseError(f"The balance {amount} is not finite.", code="BAD_BALANCE")
-        return Balance(amount=amount, currency=response.currency)
+        """The account's balance; ``12,50`` is read as ``Decimal("12.50")``."""
+        body = RequestBody(protocol.build_balance(self.login, self._password))
+        return self._call(body, "balance", lambda r: protocol.read_balance(r, self._scrub))
 
     # -- transport ----------------------------------------------------------------------------
 
-    def _call(self, body: RequestBody, kind: str) -> protocol.Response:
+    def _call(self, body: RequestBody, kind: str, read: Callable[[protocol.Response], T]) -> T:
+        """``read`` applied to the answer to ``body``; its errors never quote the password."""
+        try:
+            return read(self._post_retrying(body, kind))
+        except LetsAdsError as exc:
+            # What the server wrote (a code, a name, an address) goes into errors that are logged,
+            # stored and shown: mask the password if a hostile or broken server echoed it. Only
+            # the words are masked, never the answer itself (ids and codes may contain its digits).
+            exc.message = self._scrub(exc.message)
+            exc.code = self._scrub(exc.code)
+            exc.args = (exc.message,)
+            raise
+
+    def _post_retrying(self, body: RequestBody, kind: str) -> protocol.Response:
         attempt = 0
         while True:
             try:
@@ -212,32 +184,15 @@ class LetsAdsClient:
     def _post_once(self, body: RequestBody, kind: str) -> protocol.Response:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("LetsAds %s request to %s: %s", kind, self.api_url, body)
-        # Straight to the adapter rather than ``Session.post``: the session's per-request work
-        # (cookies, netrc, environment, hooks, redirects) was half of the client's CPU per
-        # request, and the poller makes one request per message (``docs/benchmarks.rst``). Not
-        # following redirects is deliberate too: a redirected POST could be sent twice.
         with transport.deadline(self.timeout) as call:
-            try:
-                http = self._adapter.send(
-                    requests.Request(
-                        "POST", self.api_url, data=body.reveal(), headers=self._headers
-                    ).prepare(),
-                    stream=True,
-                    timeout=(call.remaining(), call.remaining()),
-                    verify=self._verify,
-                    cert=self._cert,
-                    proxies=self._proxies,
-                )
-            except requests.ConnectionError as exc:
-                if _never_left(exc) and not call.expired:
-                    raise GatewayUnreachableError(
-                        f"Could not connect to {self.api_url}: {type(exc).__name__}."
-                    ) from None
-                raise self._lost(kind, call) from None
-            except requests.Timeout:
-                raise self._timed_out(kind) from None
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
-                raise self._lost(kind, call) from None
+            http = self._post(self.api_url, self._route, body, kind, call)
+            if http.status_code in redirects.REDIRECTS:
+                # One call, one deadline: a followed 307/308 is the same request, which the
+                # first server did not act on (``redirects``).
+                target = self._redirected(http, self.api_url, kind)
+                http = self._post(target, self._route_to(target), body, kind, call)
+                if http.status_code in redirects.REDIRECTS:
+                    self._redirected(http, target, kind, followed=True)  # raises
             if http.status_code != 200:
                 http.close()  # unread: the connection cannot serve another request
                 raise BadResponseError(
@@ -254,6 +209,47 @@ class LetsAdsClient:
         if response.name == protocol.NAME_ERROR:
             raise error_for_code(response.description)
         return response
+
+    def _post(
+        self, url: str, route: _Route, body: RequestBody, kind: str, call: transport.Call
+    ) -> requests.Response:
+        # Straight to the adapter rather than ``Session.post``: the session's per-request work
+        # (cookies, netrc, environment, hooks, redirects) was half of the client's CPU per
+        # request, and the poller makes one request per message (``docs/benchmarks.rst``).
+        # Redirects are judged by ``_post_once``: a redirected POST could be sent twice.
+        try:
+            return route.adapter.send(  # type: ignore[no-any-return]
+                requests.Request("POST", url, data=body.reveal(), headers=self._headers).prepare(),
+                stream=True,
+                timeout=(call.remaining(), call.remaining()),
+                verify=route.verify,
+                cert=route.cert,
+                proxies=route.proxies,
+            )
+        except requests.ConnectionError as exc:
+            if transport.never_left(exc) and not call.expired:
+                raise GatewayUnreachableError(
+                    f"Could not connect to {url}: {type(exc).__name__}."
+                ) from None
+            raise self._lost(kind, call) from None
+        except requests.Timeout:
+            raise self._timed_out(kind) from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            raise self._lost(kind, call) from None
+
+    def _redirected(
+        self, http: requests.Response, url: str, kind: str, *, followed: bool = False
+    ) -> str:
+        """Where to send the request again after ``url`` answered ``http`` with a redirect."""
+        http.close()
+        return redirects.follow(
+            url,
+            http.status_code,
+            http.headers.get("Location"),
+            kind,
+            followed=followed,
+            scrub=self._scrub,
+        )
 
     def _read(self, http: requests.Response, kind: str, call: transport.Call) -> bytes:
         """The answer's body, read under the call's deadline and size cap.
@@ -282,7 +278,7 @@ class LetsAdsClient:
                 "LetsAds %s answer: HTTP %s %s",
                 kind,
                 http.status_code,
-                content[:2000].decode("utf-8", "replace"),
+                self._scrub(content[:2000].decode("utf-8", "replace")),
             )
         return content
 

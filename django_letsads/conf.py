@@ -15,7 +15,16 @@ from typing import Any
 from django.conf import settings as django_settings
 
 from django_letsads.exceptions import LetsAdsConfigurationError
-from django_letsads.settings_rules import Problem, letsads_dict, problem_of
+from django_letsads.settings_rules import (
+    ACCOUNT_KEYS,
+    DEFAULT_ALIAS,
+    Problem,
+    account_dicts,
+    alias_in_names,
+    letsads_dict,
+    problem_of,
+    shared_dict,
+)
 
 DEFAULT_BACKEND = "django_letsads.backends.letsads.SmsBackend"
 DEFAULT_API_URL = "https://api.letsads.com"
@@ -108,18 +117,39 @@ def _parse_time(part: Any) -> datetime.time:
 
 
 class LetsAdsSettings:
-    """One property per setting, each read from Django settings when accessed."""
+    """One property per setting, each read from Django settings when accessed.
 
-    def _get(self, key: str) -> Any:
+    The keys of one account (``settings_rules.ACCOUNT_KEYS``) are those of the account ``alias``
+    (``letsads_settings`` is the ``"default"`` one; :func:`django_letsads.accounts.get_account`
+    gives the others); the other keys are shared by all accounts.
+    """
+
+    def __init__(self, alias: str = DEFAULT_ALIAS) -> None:
+        self.alias = alias
+
+    def __repr__(self) -> str:
+        return f"<LetsAdsSettings account={self.alias!r}>"
+
+    def _user(self) -> dict[str, Any]:
         user = letsads_dict()
         if isinstance(user, Problem):
             raise LetsAdsConfigurationError(f"{user.message} ({user.id})")
-        return user.get(key, DEFAULTS[key])
+        return user
+
+    def _get(self, key: str) -> Any:
+        user = self._user()
+        if key not in ACCOUNT_KEYS:
+            return shared_dict(user).get(key, DEFAULTS[key])
+        accounts = account_dicts(user)
+        if self.alias not in accounts:
+            raise LetsAdsConfigurationError(unknown_alias_message(self.alias, list(accounts)))
+        return accounts[self.alias].get(key, DEFAULTS[key])
 
     def _checked(self, key: str) -> Any:
         """The value of ``key``, or the system check's error for it (``settings_rules``)."""
         value = self._get(key)
-        problem = problem_of(key, value)
+        named = alias_in_names(self._user(), self.alias) if key in ACCOUNT_KEYS else None
+        problem = problem_of(key, value, named)
         if problem is not None:
             raise LetsAdsConfigurationError(f"{problem.message} ({problem.id})")
         return value
@@ -279,6 +309,15 @@ class LetsAdsSettings:
     @property
     def WORKER_STALE_AFTER(self) -> int:
         return max(1, int(self._get("WORKER_STALE_AFTER")))
+
+
+def unknown_alias_message(alias: str, configured: list[str]) -> str:
+    """The error for an account alias that ``LETSADS`` does not have."""
+    names = ", ".join(repr(name) for name in configured) or "none"
+    return (
+        f"The LetsAds account {alias!r} is not configured; settings.LETSADS has: {names}. "
+        f'Add it as LETSADS = {{"default": {{…}}, {alias!r}: {{"LOGIN": …, "PASSWORD": …}}}}.'
+    )
 
 
 def parse_price(value: Any) -> Decimal | None:

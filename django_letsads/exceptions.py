@@ -9,7 +9,8 @@
     │   │   ├── ApiDisabledError        API_DISABLED
     │   │   ├── NotModeratedError       USER_NOT_MODERATED
     │   │   ├── SenderError             INCORRECT_FROM, INVALID_FROM
-    │   │   └── NotEnoughMoneyError     NOT_ENOUGH_MONEY
+    │   │   ├── NotEnoughMoneyError     NOT_ENOUGH_MONEY
+    │   │   └── GatewayRedirectError    API_URL answers with a redirect (also a configuration error)
     │   ├── RequestRejectedError        the request itself was refused; nothing was sent
     │   │   ├── MalformedRequestError   NO_DATA, WRONG_DATA_FORMAT, REQUEST_FORMAT
     │   │   ├── MessageTooLongError     MESSAGE_TOO_LONG
@@ -28,7 +29,9 @@
         └── InvalidRecipientError       not a phone number
 
 ``LetsAdsConfigurationError`` subclasses Django's ``ImproperlyConfigured`` and deliberately stands
-outside this tree, so ``fail_silently`` can never hide a misconfiguration.
+outside this tree, so ``fail_silently`` can never hide a misconfiguration. The one exception that
+is both, ``GatewayRedirectError``, is a misconfiguration met at run time: as an ``AccountError`` it
+stops a worker's run and pauses its campaigns, as a configuration error it is never hidden.
 
 No exception here ever holds the account password.
 """
@@ -238,3 +241,20 @@ class InvalidRecipientError(SmsValidationError):
 
 class LetsAdsConfigurationError(ImproperlyConfigured):
     """Settings are missing or wrong. Not a LetsAdsError: ``fail_silently`` never hides it."""
+
+
+class GatewayRedirectError(LetsAdsConfigurationError, AccountError):
+    """``API_URL`` answered with a redirect the client does not follow (see ``redirects.py``).
+
+    ``code`` is ``HTTP_<status>``; ``location`` the redirect's target (password removed);
+    ``maybe_sent`` is False except for a 303, the answer of a server that acted on the request.
+    """
+
+    default_code = "REDIRECT"
+
+    def __init__(
+        self, message: str = "", *, code: str | None = None, location: str = "", maybe_sent: bool
+    ) -> None:
+        super().__init__(message, code=code)
+        self.location = location
+        self.maybe_sent = maybe_sent

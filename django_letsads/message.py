@@ -21,9 +21,17 @@ if TYPE_CHECKING:
 
 
 def get_connection(
-    backend: str | None = None, fail_silently: bool = False, **kwargs: Any
+    backend: str | None = None,
+    fail_silently: bool = False,
+    *,
+    using: str | None = None,
+    **kwargs: Any,
 ) -> BaseSmsBackend:
-    """An instance of ``backend`` (a dotted path) or of ``SMS_BACKEND``; ``kwargs`` go to it."""
+    """An instance of ``backend`` (a dotted path) or of ``SMS_BACKEND``; ``kwargs`` go to it.
+
+    ``using`` is the alias of the LetsAds account in ``settings.LETSADS`` (None: ``"default"``);
+    one that is not configured raises ``LetsAdsConfigurationError`` naming the configured ones.
+    """
     from django_letsads.backends.base import BaseSmsBackend
     from django_letsads.conf import letsads_settings
 
@@ -34,6 +42,8 @@ def get_connection(
         raise LetsAdsConfigurationError(f"SMS backend {path!r} cannot be imported: {exc}") from exc
     if not (isinstance(klass, type) and issubclass(klass, BaseSmsBackend)):
         raise LetsAdsConfigurationError(f"SMS backend {path!r} is not a BaseSmsBackend subclass.")
+    if using is not None:
+        kwargs["using"] = using
     return klass(fail_silently=fail_silently, **kwargs)
 
 
@@ -67,12 +77,27 @@ def _checked_arguments(text: object, recipients: object, sender: object) -> list
     return out
 
 
+def _check_using(using: object, connection: BaseSmsBackend | None) -> None:
+    if using is not None and not isinstance(using, str):
+        raise TypeError(f"using must be an account alias (str) or None, not {_type_name(using)}.")
+    if (
+        using is not None
+        and connection is not None
+        and getattr(connection, "using", using) != using
+    ):
+        raise ValueError(
+            f"using={using!r} but the connection sends with the account "
+            f"{getattr(connection, 'using', None)!r}; pass one or the other."
+        )
+
+
 class SmsMessage:
     """One text from one sender to any number of recipients.
 
     ``recipients`` may be one string or an iterable of them, in any common phone format.
-    ``sender`` defaults to ``LETSADS["SENDER"]``. After :meth:`send`, ``results`` holds one
-    :class:`~django_letsads.results.SmsResult` per recipient, in order.
+    ``sender`` defaults to ``LETSADS["SENDER"]`` of the account. ``using`` names the account
+    (an alias of ``settings.LETSADS``) when no ``connection`` is given. After :meth:`send`,
+    ``results`` holds one :class:`~django_letsads.results.SmsResult` per recipient, in order.
     """
 
     def __init__(
@@ -83,8 +108,12 @@ class SmsMessage:
         connection: BaseSmsBackend | None = None,
         *,
         respect_opt_out: bool = False,
+        using: str | None = None,
     ) -> None:
         self.recipients = _checked_arguments(text, recipients, sender)
+        _check_using(using, connection)
+        #: The account alias to send with (None: the connection's, or ``"default"``).
+        self.using = using
         self.text = text
         self.sender = sender
         self.connection = connection
@@ -121,7 +150,7 @@ class SmsMessage:
 
     def get_connection(self, fail_silently: bool = False) -> BaseSmsBackend:
         if self.connection is None:
-            self.connection = get_connection(fail_silently=fail_silently)
+            self.connection = get_connection(fail_silently=fail_silently, using=self.using)
         return self.connection
 
     def send(self, fail_silently: bool = False) -> list[SmsResult]:
@@ -146,14 +175,22 @@ def send_sms(
     fail_silently: bool = False,
     connection: BaseSmsBackend | None = None,
     respect_opt_out: bool = False,
+    using: str | None = None,
 ) -> list[SmsResult]:
     """Send ``text`` to ``recipients``; one result per input recipient, in input order.
+
+    ``using`` sends with another account of ``settings.LETSADS`` than ``"default"``.
 
     Duplicates (after normalisation) are sent once and their results say ``duplicate=True``.
     With ``respect_opt_out=True`` numbers on the stop list are not sent to: their results are
     ``cancelled`` with ``error_code="OPTED_OUT"``.
     """
     message = SmsMessage(
-        text, recipients, sender=sender, connection=connection, respect_opt_out=respect_opt_out
+        text,
+        recipients,
+        sender=sender,
+        connection=connection,
+        respect_opt_out=respect_opt_out,
+        using=using,
     )
     return message.send(fail_silently)

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Min
 from django.utils import timezone
 
+from django_letsads.accounts import DEFAULT_ALIAS, aliases
 from django_letsads.exceptions import LetsAdsConfigurationError, LetsAdsError
 from django_letsads.gateway import client_from_settings
 from django_letsads.heartbeat import POLL, SEND, running_workers
@@ -53,6 +54,8 @@ class HealthReport:
     workers: list[dict[str, Any]] = field(default_factory=list)
     backlog: dict[str, Any] = field(default_factory=dict)
     balance: dict[str, str] = field(default_factory=dict)
+    #: With several accounts: the balance of each account but ``"default"`` (in ``balance``).
+    balances: dict[str, dict[str, str]] = field(default_factory=dict)
     paused_campaigns: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -145,20 +148,29 @@ def _backlog(report: HealthReport, limits: Thresholds, now: datetime) -> None:
 
 
 def _balance(report: HealthReport, limits: Thresholds) -> None:
-    try:
-        with client_from_settings() as client:
-            answer = client.balance()
-    except LetsAdsConfigurationError as exc:
-        report.balance = {"error": str(exc)}
-        report.add(WARNING, f"balance unknown: {exc}")
-        return
-    except LetsAdsError as exc:
-        report.balance = {"error": exc.code}
-        report.add(WARNING, f"balance unknown: the gateway answered {exc.code}")
-        return
-    amount, currency = answer.amount, answer.currency
-    report.balance = {"amount": str(amount), "currency": currency}
-    if amount <= limits.balance_critical:
-        report.add(CRITICAL, f"balance is {amount} {currency}")
-    elif amount <= limits.balance_warning:
-        report.add(WARNING, f"balance is low: {amount} {currency}")
+    """The balance of each account: ``"default"`` in ``report.balance``, others in
+    ``report.balances``; problems about another account name it."""
+    for alias in aliases():
+        found: dict[str, str] = {}
+        if alias == DEFAULT_ALIAS:
+            report.balance = found
+        else:
+            report.balances[alias] = found
+        whose = "" if alias == DEFAULT_ALIAS else f"account {alias}: "
+        try:
+            with client_from_settings(alias) as client:
+                answer = client.balance()
+        except LetsAdsConfigurationError as exc:
+            found["error"] = str(exc)
+            report.add(WARNING, f"{whose}balance unknown: {exc}")
+            continue
+        except LetsAdsError as exc:
+            found["error"] = exc.code
+            report.add(WARNING, f"{whose}balance unknown: the gateway answered {exc.code}")
+            continue
+        amount, currency = answer.amount, answer.currency
+        found.update(amount=str(amount), currency=currency)
+        if amount <= limits.balance_critical:
+            report.add(CRITICAL, f"{whose}balance is {amount} {currency}")
+        elif amount <= limits.balance_warning:
+            report.add(WARNING, f"{whose}balance is low: {amount} {currency}")

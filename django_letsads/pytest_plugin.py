@@ -77,11 +77,15 @@ def _uses_pytest_django(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def letsads_simulator(request: pytest.FixtureRequest) -> Iterator[Simulator]:
     """A simulator on 127.0.0.1 with one account; Django's ``LETSADS`` points at it."""
+    from django_letsads.settings_rules import has_accounts
     from django_letsads.simulator import Simulator
 
     marker = request.node.get_closest_marker("letsads_simulator")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    configured = _configured_letsads()
+    letsads = _configured_letsads()
+    # With several accounts, the simulator stands in for the "default" one.
+    nested = has_accounts(letsads)
+    configured = dict(letsads.get("default") or {}) if nested else letsads
     login = str(options.pop("login", None) or configured.get("LOGIN") or DEFAULT_LOGIN)
     password = str(options.pop("password", None) or configured.get("PASSWORD") or DEFAULT_PASSWORD)
     sender = str(configured.get("SENDER") or DEFAULT_SENDER)
@@ -92,13 +96,14 @@ def letsads_simulator(request: pytest.FixtureRequest) -> Iterator[Simulator]:
         sim.add_account(login, password, **account)
         if _uses_pytest_django(request):
             settings = request.getfixturevalue("settings")
-            settings.LETSADS = {
+            default = {
                 **configured,
                 "API_URL": sim.url,
                 "LOGIN": login,
                 "PASSWORD": password,
                 "SENDER": sender,
             }
+            settings.LETSADS = {**letsads, "default": default} if nested else default
         yield sim
 
 

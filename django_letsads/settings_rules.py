@@ -9,7 +9,14 @@ bad value is read. It never raises, whatever the settings hold.
 
 Ids: ``E004`` poll schedule, ``E007`` API URL, ``E010`` ``LETSADS`` is not a dict, ``E011``
 ``TIMEOUT``, ``E012`` a whole number of the wrong type or below its minimum, ``E013``
-``RATE_LIMIT``.
+``RATE_LIMIT``; several accounts (:func:`account_dicts`): ``E080`` no ``"default"`` account,
+``E081`` an account key at the top of a ``LETSADS`` with accounts, ``E082`` a shared key inside
+one account, ``E083`` an alias that is not a short string.
+
+``LETSADS`` has two forms. Flat (``{"LOGIN": …, "PASSWORD": …}``): one account, ``"default"``.
+With accounts (``{"default": {…}, "promo": {…}, "POLL_SCHEDULE": …}``): each value that is a dict
+is an account (its alias is the key) holding only :data:`ACCOUNT_KEYS`; the other keys stay at the
+top and are shared by all accounts.
 """
 
 from __future__ import annotations
@@ -134,6 +141,52 @@ RULES: dict[str, Callable[[Any], Problem | None]] = {
 }
 
 
+#: The keys that belong to one account; every other key of ``LETSADS`` is shared by all accounts.
+ACCOUNT_KEYS: tuple[str, ...] = (
+    "LOGIN",
+    "PASSWORD",
+    "SENDER",
+    "API_URL",
+    "TIMEOUT",
+    "CONNECT_RETRIES",
+    "CONCURRENCY",
+    "RATE_LIMIT",
+)
+DEFAULT_ALIAS = "default"
+#: ``Message.account`` and ``Campaign.account`` hold at most this many characters.
+MAX_ALIAS_LENGTH = 64
+
+
+def has_accounts(user: dict[str, Any]) -> bool:
+    """True when ``LETSADS`` is written with accounts (some value is a dict), not flat."""
+    return any(isinstance(value, dict) for value in user.values())
+
+
+def account_dicts(user: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Alias → that account's settings; a flat ``LETSADS`` is the one account ``"default"``."""
+    if not has_accounts(user):
+        return {DEFAULT_ALIAS: user}
+    return {str(key): value for key, value in user.items() if isinstance(value, dict)}
+
+
+def shared_dict(user: dict[str, Any]) -> dict[str, Any]:
+    """The keys shared by all accounts (for a flat ``LETSADS``, all of it)."""
+    if not has_accounts(user):
+        return user
+    return {key: value for key, value in user.items() if not isinstance(value, dict)}
+
+
+def setting_name(key: str, alias: str | None) -> str:
+    """How the check and the errors name a setting: ``LETSADS['KEY']`` or, for an account of a
+    ``LETSADS`` with accounts, ``LETSADS['promo']['KEY']``."""
+    return f"LETSADS[{key!r}]" if alias is None else f"LETSADS[{alias!r}][{key!r}]"
+
+
+def alias_in_names(user: dict[str, Any], alias: str) -> str | None:
+    """The alias to name in messages about ``alias``'s keys (None for a flat ``LETSADS``)."""
+    return alias if has_accounts(user) else None
+
+
 def letsads_dict() -> dict[str, Any] | Problem:
     """``settings.LETSADS`` (``{}`` when unset), or the problem if it is not a dict."""
     value = getattr(settings, "LETSADS", None)
@@ -148,10 +201,69 @@ def letsads_dict() -> dict[str, Any] | Problem:
     )
 
 
-def problem_of(key: str, value: Any) -> Problem | None:
-    """The problem with ``value`` for the setting ``key``, if any (keys without a rule: none)."""
+def problem_of(key: str, value: Any, alias: str | None = None) -> Problem | None:
+    """The problem with ``value`` for the setting ``key``, if any (keys without a rule: none);
+    ``alias`` names the account it belongs to in the message (see :func:`setting_name`)."""
     rule = RULES.get(key)
-    return rule(value) if rule is not None else None
+    problem = rule(value) if rule is not None else None
+    if problem is not None and alias is not None:
+        name = setting_name(key, alias)
+        problem = Problem(
+            problem.id, problem.message.replace(f"LETSADS[{key!r}]", name), problem.hint
+        )
+    return problem
+
+
+def _structure_problems(user: dict[str, Any]) -> list[Problem]:
+    """What is wrong with how a ``LETSADS`` with accounts is laid out (E080-E083)."""
+    from django_letsads.conf import DEFAULTS
+
+    if not has_accounts(user):
+        return []
+    problems = []
+    accounts = account_dicts(user)
+    if DEFAULT_ALIAS not in accounts:
+        problems.append(
+            Problem(
+                "django_letsads.E080",
+                f"LETSADS has accounts ({', '.join(repr(a) for a in accounts)}) but none is "
+                "called 'default'.",
+                "Messages and campaigns use the 'default' account unless told otherwise: "
+                'LETSADS = {"default": {"LOGIN": …, "PASSWORD": …}, …}.',
+            )
+        )
+    for key in user:
+        if not isinstance(key, str) or not key or len(key) > MAX_ALIAS_LENGTH:
+            if isinstance(user[key], dict):
+                problems.append(
+                    Problem(
+                        "django_letsads.E083",
+                        f"LETSADS has an account called {key!r}; an alias must be a string of 1 "
+                        f"to {MAX_ALIAS_LENGTH} characters.",
+                    )
+                )
+        elif key in ACCOUNT_KEYS:
+            problems.append(
+                Problem(
+                    "django_letsads.E081",
+                    f"LETSADS[{key!r}] is at the top of a LETSADS with accounts, where it "
+                    "belongs to none of them.",
+                    f"Move it into each account, e.g. LETSADS['default'][{key!r}].",
+                )
+            )
+    for alias, account in accounts.items():
+        for key in account:
+            if key in DEFAULTS and key not in ACCOUNT_KEYS:
+                problems.append(
+                    Problem(
+                        "django_letsads.E082",
+                        f"{setting_name(key, alias)} is set for one account, but {key} is shared "
+                        "by all accounts.",
+                        f"Move it to the top of LETSADS: LETSADS[{key!r}]. Only "
+                        f"{', '.join(ACCOUNT_KEYS)} are set per account.",
+                    )
+                )
+    return problems
 
 
 def setting_problems() -> list[Problem]:
@@ -161,11 +273,20 @@ def setting_problems() -> list[Problem]:
     user = letsads_dict()
     if isinstance(user, Problem):
         return [user]
-    problems = []
+    problems = _structure_problems(user)
+    shared = shared_dict(user)
+    accounts = account_dicts(user)
     for key in RULES:
-        problem = problem_of(key, user.get(key, DEFAULTS[key]))
-        if problem is not None:
-            problems.append(problem)
+        if key not in ACCOUNT_KEYS:
+            problem = problem_of(key, shared.get(key, DEFAULTS[key]))
+            if problem is not None:
+                problems.append(problem)
+            continue
+        for alias, account in accounts.items():
+            named = alias_in_names(user, alias)
+            problem = problem_of(key, account.get(key, DEFAULTS[key]), named)
+            if problem is not None:
+                problems.append(problem)
     return problems
 
 

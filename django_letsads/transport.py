@@ -188,6 +188,24 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
         return manager
 
 
+def never_left(exc: requests.ConnectionError) -> bool:
+    """True when a requests connection error proves the request was never written.
+
+    requests wraps both "could not connect" and "connection dropped after sending" in
+    ``ConnectionError``; only the former is safe to retry, so look at urllib3's reason.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the real cause
+    return isinstance(
+        reason,
+        urllib3.exceptions.NewConnectionError
+        | urllib3.exceptions.NameResolutionError
+        | urllib3.exceptions.ConnectTimeoutError,
+    )
+
+
 def new_session() -> requests.Session:
     session = requests.Session()
     # Our own retry policy only; urllib3 must never resend a request on its own.

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from django_letsads.client import LetsAdsClient
-from django_letsads.exceptions import BadResponseError
+from django_letsads.exceptions import LetsAdsConfigurationError
 
 
 @dataclass
@@ -60,14 +60,15 @@ def _no_proxy_from_the_machine(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_a_redirect_is_not_followed_so_a_send_cannot_go_out_twice(letsads_simulator):
-    # A 307 asks the client to POST the same body again elsewhere: with money on the line the
-    # client must stop and report the answer instead.
+def test_a_redirect_to_plain_http_is_not_followed_with_the_password(letsads_simulator):
+    # A 307 asks the client to POST the same body again elsewhere: only to the same host over
+    # https (tests/test_client_redirects.py). Here it would go in clear: stop and say so.
     with http_server((307, {"Location": letsads_simulator.url}, b"")) as seen:
         client = LetsAdsClient("380501234567", "secret-pw", api_url=seen.url)
-        with pytest.raises(BadResponseError) as info:
+        with pytest.raises(LetsAdsConfigurationError) as info:
             client.send("Test", "Hi", ["380671112233"])
     assert info.value.code == "HTTP_307"
+    assert info.value.maybe_sent is False
     assert len(seen.requests) == 1
     assert letsads_simulator.sends() == []
 

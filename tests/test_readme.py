@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from django.utils.module_loading import import_string
 
-from django_letsads import conf
+from django_letsads import conf, settings_rules
 from django_letsads.exceptions import GATEWAY_ERRORS, error_for_code
 from django_letsads.status import GATEWAY_STATUS_MAP, Status
 
@@ -181,8 +181,14 @@ def test_settings_example(block: Block, monkeypatch: pytest.MonkeyPatch) -> None
     apps = list(namespace["INSTALLED_APPS"])
     exec(compiled(block), namespace)  # noqa: S102
     if "LETSADS" in namespace:
-        unknown = set(namespace["LETSADS"]) - set(conf.DEFAULTS)
+        letsads = namespace["LETSADS"]
+        unknown = set(settings_rules.shared_dict(letsads)) - set(conf.DEFAULTS)
         assert not unknown, f"{block}: LETSADS keys not in conf.DEFAULTS: {sorted(unknown)}"
+        if settings_rules.has_accounts(letsads):  # several accounts: each holds account keys
+            assert "default" in letsads, f"{block}: LETSADS has accounts but no 'default'"
+            for alias, account in settings_rules.account_dicts(letsads).items():
+                wrong = set(account) - set(settings_rules.ACCOUNT_KEYS)
+                assert not wrong, f"{block}: LETSADS[{alias!r}] holds shared keys {sorted(wrong)}"
     if "SMS_BACKEND" in namespace:
         assert callable(import_string(namespace["SMS_BACKEND"]))
     if namespace["INSTALLED_APPS"] != apps:  # added to the project's apps, none replaced

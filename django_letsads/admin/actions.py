@@ -19,9 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from django_letsads import campaigns, field_stats, optout, pricing
+from django_letsads.accounts import DEFAULT_ALIAS
 from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance, forget_balance
-from django_letsads.admin.estimate import price_estimate, send_anyway_missing
+from django_letsads.admin.estimate import (
+    price_estimate,
+    selection_accounts,
+    send_anyway_missing,
+)
 from django_letsads.admin.views import Confirmation, confirmation_page
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
@@ -68,6 +73,18 @@ def send_campaigns(
             )
     eligible = without_unknown_fields(modeladmin, request, eligible)
     if not eligible:
+        return None
+    accounts = selection_accounts(eligible)
+    if len(accounts) > 1:
+        modeladmin.message_user(
+            request,
+            _(
+                "The selected campaigns send with different accounts (%(accounts)s): select the "
+                "campaigns of one account at a time, so the cost is checked against its balance."
+            )
+            % {"accounts": ", ".join(accounts)},
+            messages.ERROR,
+        )
         return None
     counts, stopped = sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
@@ -246,7 +263,7 @@ def _send_confirmation(
         ],
         rows=rows,
         totals=[_("Total"), "", total_recipients, "", "", "", "", "", estimate.segments],
-        balance=account_balance(),
+        balance=account_balance(selected[0].account if selected else DEFAULT_ALIAS),
         estimate=estimate,
         extra={"personalised": [row for row in estimate.rows if row.distribution is not None]},
     )

@@ -1,4 +1,4 @@
-"""The account balance as the admin shows it: fetched from the gateway, cached briefly.
+"""The account balances as the admin shows them: fetched from the gateway, cached briefly.
 
 The admin pages that show it (the campaign list, the send confirmation) must stay fast and never
 fail because the gateway is slow or down, so a failure is cached too (for a shorter time) and
@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from django_letsads.accounts import DEFAULT_ALIAS, aliases
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import LetsAdsError
 from django_letsads.gateway import client_from_settings
@@ -35,34 +36,48 @@ class BalanceInfo:
     amount: Decimal | None
     currency: str = ""
     error_code: str = ""
+    #: The account's alias, when ``LETSADS`` has several accounts (pages then name it).
+    account: str = ""
 
     @property
     def known(self) -> bool:
         return self.amount is not None
 
 
-def account_balance() -> BalanceInfo:
-    """The balance, from the cache when fetched less than ``BALANCE_CACHE_SECONDS`` ago."""
-    cached = cache.get(CACHE_KEY)
+def _cache_key(alias: str) -> str:
+    return CACHE_KEY if alias == DEFAULT_ALIAS else f"{CACHE_KEY}:{alias}"
+
+
+def account_balance(alias: str = DEFAULT_ALIAS) -> BalanceInfo:
+    """The balance of the account ``alias``, from the cache when fetched less than
+    ``BALANCE_CACHE_SECONDS`` ago."""
+    cached = cache.get(_cache_key(alias))
     if isinstance(cached, BalanceInfo):
         return cached
-    info = _fetch()
+    info = _fetch(alias)
+    if len(aliases()) > 1:
+        info = BalanceInfo(info.amount, info.currency, info.error_code, account=alias)
     seconds = letsads_settings.BALANCE_CACHE_SECONDS
     if not info.known:
         seconds = min(seconds, FAILURE_CACHE_SECONDS)
     if seconds > 0:
-        cache.set(CACHE_KEY, info, seconds)
+        cache.set(_cache_key(alias), info, seconds)
     return info
 
 
+def all_balances() -> list[BalanceInfo]:
+    """The balance of each configured account, ``"default"`` first."""
+    return [account_balance(alias) for alias in aliases()]
+
+
 def forget_balance() -> None:
-    """Drop the cached balance (after a campaign starts, or in tests)."""
-    cache.delete(CACHE_KEY)
+    """Drop the cached balances (after a campaign starts, or in tests)."""
+    cache.delete_many([_cache_key(alias) for alias in aliases()])
 
 
-def _fetch() -> BalanceInfo:
+def _fetch(alias: str) -> BalanceInfo:
     try:
-        client = client_from_settings()
+        client = client_from_settings(alias)
     except ImproperlyConfigured:
         return BalanceInfo(None, error_code="NOT_CONFIGURED")
     client.timeout = min(client.timeout, MAX_WAIT_SECONDS)

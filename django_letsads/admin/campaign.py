@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from django_letsads.accounts import DEFAULT_ALIAS, aliases
 from django_letsads.admin import (
     actions,
     confirming,
@@ -30,7 +31,7 @@ from django_letsads.admin import (
     preview,
     schedule,
 )
-from django_letsads.admin.balance import account_balance
+from django_letsads.admin.balance import all_balances
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
 from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
@@ -64,6 +65,12 @@ def counts_of(campaign: Campaign) -> dict[str, int]:
         counts = campaign.status_counts()
         setattr(campaign, _COUNTS_ATTR, counts)
     return dict(counts)
+
+
+def shows_accounts(campaign: Campaign | None = None) -> bool:
+    """Whether the admin shows the account: when several are configured, or the campaign has
+    another than ``"default"`` (one that may no longer be configured)."""
+    return len(aliases()) > 1 or (campaign is not None and campaign.account != DEFAULT_ALIAS)
 
 
 class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
@@ -233,11 +240,20 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CampaignChangeList
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = list(super().get_list_display(request))
+        return [*shown[:1], "account", *shown[1:]] if shows_accounts() else shown
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        shown = list(super().get_list_filter(request))
+        return [*shown, "account"] if shows_accounts() else shown
+
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         context = {
-            "letsads_balance": account_balance(),
+            # One balance per account; pages name the account when there are several.
+            "letsads_balances": all_balances(),
             # Django builds "Select campaign to change" from the model's name, which comes out
             # in the wrong grammatical case in Ukrainian and Russian.
             "title": _("Campaigns"),
@@ -307,6 +323,8 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         main = ["name", "sender", "text", "transliterate", "scheduled_at", "expires_at"]
+        if shows_accounts(obj):
+            main.insert(2, "account")
         pace = ["max_per_minute", "ignore_quiet_hours"]
         status = ["live_state", "message_counts", "excluded", "opt_outs", "pause_reason"]
         times = ["created_by", "created_at", "started_at", "finished_at"]
@@ -339,7 +357,7 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
             # (being) sent with them.
             fields += ["name", "sender", "text", "transliterate"]
         if obj is not None and obj.state in (Campaign.State.DONE, Campaign.State.CANCELLED):
-            fields += ["expires_at", "max_per_minute", "ignore_quiet_hours"]
+            fields += ["expires_at", "max_per_minute", "ignore_quiet_hours", "account"]
         return fields
 
     def render_change_form(

@@ -36,9 +36,9 @@ FIELD_PREFIX = "letsads_fingerprint_"
 
 def send_fingerprint(campaign: Campaign, recipients: int, personal: str = "") -> str:
     """A digest of what a Send confirmation shows of ``campaign``: text, sender, whether it is
-    transliterated, recipients and, for a personalised text, ``personal``: the summary of its
-    distribution (:meth:`~django_letsads.personalisation.TextDistribution.summary`: segments,
-    distinct texts, recipients left out), which an import of more data would change."""
+    transliterated, recipients, account and, for a personalised text, ``personal``: the summary
+    of its distribution (:meth:`~django_letsads.personalisation.TextDistribution.summary`:
+    segments, distinct texts, recipients left out), which an import of more data would change."""
     shown = "\x00".join(
         (
             str(campaign.pk),
@@ -46,6 +46,7 @@ def send_fingerprint(campaign: Campaign, recipients: int, personal: str = "") ->
             campaign.text,
             str(campaign.transliterate),
             str(recipients),
+            campaign.account,
             personal,
         )
     )

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from django.http import HttpRequest
 
 from django_letsads import pricing
+from django_letsads.accounts import DEFAULT_ALIAS
 from django_letsads.admin.balance import account_balance
 from django_letsads.conf import letsads_settings
 from django_letsads.models import Campaign
@@ -21,14 +22,23 @@ from django_letsads.models import Campaign
 def price_estimate(
     campaigns: Sequence[Campaign], counts: Mapping[int, Mapping[str, int]]
 ) -> pricing.PriceEstimate:
-    """The estimate for ``campaigns``; the balance is looked up only when there is a price."""
-    balance = account_balance() if letsads_settings.PRICE_PER_SEGMENT is not None else None
+    """The estimate for ``campaigns`` (all of one account, see :func:`selection_accounts`); the
+    balance is that account's, looked up only when there is a price."""
+    alias = next(iter(selection_accounts(campaigns)), DEFAULT_ALIAS)
+    priced = letsads_settings.PRICE_PER_SEGMENT is not None
+    balance = account_balance(alias) if priced else None
     return pricing.estimate(
         campaigns,
         counts,
         balance=balance.amount if balance is not None else None,
         currency=balance.currency if balance is not None else "",
     )
+
+
+def selection_accounts(campaigns: Sequence[Campaign]) -> list[str]:
+    """The accounts the selected campaigns send with, sorted. The Send confirmation compares the
+    cost with one account's balance, so it takes campaigns of one account at a time."""
+    return sorted({campaign.account for campaign in campaigns})
 
 
 def send_anyway_missing(request: HttpRequest, estimate: pricing.PriceEstimate) -> bool:

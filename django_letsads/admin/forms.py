@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from django_letsads import field_stats, merge, personalisation, rendering, senders, text
+from django_letsads.accounts import DEFAULT_ALIAS, aliases
 from django_letsads.bulk_rendering import data_fields_of
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
@@ -74,6 +75,34 @@ class SmsTextWidget(forms.Textarea):
         return context
 
 
+def account_field(current: str) -> forms.ChoiceField:
+    """A choice of the accounts configured now (``settings.LETSADS``); a campaign's account that
+    is no longer configured is shown as such and must be changed before saving."""
+    configured = aliases()
+    choices = [(alias, alias) for alias in configured]
+    if current not in configured:
+        choices.append((current, _("%(alias)s (not configured)") % {"alias": current}))
+    return forms.ChoiceField(
+        label=gettext_lazy("account"),
+        choices=choices,
+        initial=DEFAULT_ALIAS,
+        required=False,  # left out: the campaign keeps its account (clean_account)
+        help_text=gettext_lazy(
+            "The LetsAds account (an alias of settings.LETSADS) that sends the campaign."
+        ),
+        validators=[_configured_account],
+    )
+
+
+def _configured_account(value: str) -> None:
+    if value and value not in aliases():
+        raise forms.ValidationError(
+            _("The account %(alias)s is not configured; choose one of: %(configured)s.")
+            % {"alias": value, "configured": ", ".join(aliases())},
+            code="unconfigured_account",
+        )
+
+
 class CampaignForm(_ModelForm):
     """The model fields plus two ways to add recipients; the import runs after the save."""
 
@@ -106,6 +135,7 @@ class CampaignForm(_ModelForm):
             "expires_at",
             "max_per_minute",
             "ignore_quiet_hours",
+            "account",
         ]
         widgets = {"text": SmsTextWidget(attrs={"rows": 6, "cols": 60})}
 
@@ -115,6 +145,8 @@ class CampaignForm(_ModelForm):
             # A new campaign starts with the sender the project sends everything else with;
             # read now, not at import, so a settings change applies without a restart.
             self.fields["sender"].initial = letsads_settings.SENDER
+        if "account" in self.fields:
+            self.fields["account"] = account_field(self.instance.account)
         if "transliterate" in self.fields and "text" in self.fields:
             # The counter follows the checkbox, to count what will be sent.
             self.fields["text"].widget.attrs["data-transliterate"] = self["transliterate"].auto_id
@@ -152,6 +184,9 @@ class CampaignForm(_ModelForm):
                     ),
                 )
         return cleaned
+
+    def clean_account(self) -> str:
+        return str(self.cleaned_data.get("account") or self.instance.account or DEFAULT_ALIAS)
 
     def clean_expires_at(self) -> Any:
         value = self.cleaned_data.get("expires_at")

@@ -67,6 +67,7 @@ class MessageAdmin(_ModelAdmin):
             {
                 "fields": [
                     "status",
+                    "account",
                     "sms_id",
                     "gateway_status",
                     "error_code",

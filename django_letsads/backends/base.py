@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from django.core.exceptions import ImproperlyConfigured
+
 from django_letsads.dispatch import BatchResult, Outcome
 from django_letsads.exceptions import AccountError, LetsAdsError, SmsValidationError
 from django_letsads.phones import NormalizedNumber, normalize_many
@@ -57,13 +59,24 @@ class BaseSmsBackend:
     ``fail_silently=True`` turns validation errors of a whole message (text, sender) and account
     errors of the gateway into ``failed`` results instead of exceptions. It never hides a
     configuration error (``ImproperlyConfigured``). Problems of single recipients never raise.
+
+    ``using`` is the alias of the LetsAds account in ``settings.LETSADS`` (default
+    ``"default"``): its ``SENDER`` is the default sender, the gateway backend sends with its
+    login, the outbox stores it in ``Message.account``. An alias that is not configured raises
+    ``LetsAdsConfigurationError`` naming the configured ones.
     """
 
     #: True when the backend talks to the gateway and needs ``LOGIN``/``PASSWORD`` (system check).
     needs_credentials: ClassVar[bool] = False
 
-    def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, fail_silently: bool = False, *, using: str | None = None, **kwargs: Any
+    ) -> None:
+        from django_letsads.accounts import get_account
+
         self.fail_silently = fail_silently
+        self.account = get_account(using)
+        self.using = self.account.alias
 
     def open(self) -> bool:
         """Open a long-lived connection if the backend has one; True only if this call opened it."""
@@ -136,10 +149,8 @@ class BaseSmsBackend:
 
     def prepare(self, message: SmsMessage, checked: Sequence[NormalizedNumber]) -> PreparedMessage:
         """Validate text and sender (raising :class:`SmsValidationError`) and keep valid numbers."""
-        from django_letsads.conf import letsads_settings
-
         info = validate_text(message.text)
-        sender = validate_sender(message.sender or letsads_settings.SENDER)
+        sender = validate_sender(message.sender or self.account.SENDER)
         recipients = tuple(item.number for item in checked if item.valid and not item.duplicate)
         return PreparedMessage(message, message.text, sender, info, recipients)
 
@@ -157,7 +168,10 @@ class BaseSmsBackend:
     ) -> list[SmsResult]:
         message.results = results
         post_send.send(sender=type(self), message=message, results=results, backend=self)
-        if isinstance(error, AccountError) and not self.fail_silently:
+        # A configuration error met at run time (API_URL redirects) is never hidden.
+        if isinstance(error, AccountError) and (
+            not self.fail_silently or isinstance(error, ImproperlyConfigured)
+        ):
             raise error
         return results
 

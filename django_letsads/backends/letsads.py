@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 class SmsBackend(BaseSmsBackend):
     """Sends through the LetsAds gateway.
 
-    Options (each defaults to ``settings.LETSADS``): ``login``, ``password``, ``api_url``,
+    Options (each defaults to the ``using`` account of ``settings.LETSADS``): ``login``, ``password``, ``api_url``,
     ``timeout``, ``batch_size``; or a ready ``client`` (a :class:`LetsAdsClient`), which the
     backend then neither creates nor closes.
     """
@@ -53,7 +53,10 @@ class SmsBackend(BaseSmsBackend):
         self._owns_client = False
 
     def __repr__(self) -> str:
-        return f"<{type(self).__module__}.SmsBackend open={self.client is not None}>"
+        return (
+            f"<{type(self).__module__}.SmsBackend using={self.using!r} "
+            f"open={self.client is not None}>"
+        )
 
     def open(self) -> bool:
         if self.client is not None:
@@ -69,17 +72,17 @@ class SmsBackend(BaseSmsBackend):
             self._owns_client = False
 
     def _new_client(self) -> LetsAdsClient:
-        from django_letsads.conf import letsads_settings
-        from django_letsads.gateway import client_from_settings
+        from django_letsads.accounts import client_for
 
+        account = self.account  # the ``using`` alias's settings (BaseSmsBackend)
         if not any(self._options.values()) and self._timeout is None:
-            return client_from_settings()
+            return client_for(self.using)
         return LetsAdsClient(
-            self._options["login"] or letsads_settings.LOGIN,
-            self._options["password"] or letsads_settings.PASSWORD,
-            api_url=self._options["api_url"] or letsads_settings.API_URL,
-            timeout=self._timeout if self._timeout is not None else letsads_settings.TIMEOUT,
-            connect_retries=letsads_settings.CONNECT_RETRIES,
+            self._options["login"] or account.LOGIN,
+            self._options["password"] or account.PASSWORD,
+            api_url=self._options["api_url"] or account.API_URL,
+            timeout=self._timeout if self._timeout is not None else account.TIMEOUT,
+            connect_retries=account.CONNECT_RETRIES,
         )
 
     @property

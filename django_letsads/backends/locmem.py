@@ -22,6 +22,7 @@ class SmsBackend(BaseSmsBackend):
     def deliver(self, prepared: PreparedMessage) -> BatchResult:
         import django_letsads
 
+        prepared.message.using = self.using  # the account it went through, for tests to check
         django_letsads.outbox.append(prepared.message)
         return BatchResult(
             outcomes={n: Outcome(Status.QUEUED, sms_id=next(_ids)) for n in prepared.recipients}

@@ -30,6 +30,7 @@ class SmsBackend(BaseSmsBackend):
                 sender=prepared.sender,
                 text=prepared.text,
                 status=Status.PENDING,
+                account=self.using,
             )
             for number in prepared.recipients
         ]

@@ -40,6 +40,14 @@ class WorkerCommand(BaseCommand):
             help="requests to the gateway at once, 1 to 256 (default: LETSADS['CONCURRENCY'])",
         )
         parser.add_argument(
+            "--account",
+            action="append",
+            default=None,
+            metavar="ALIAS",
+            help="serve only this account of settings.LETSADS; repeat for several (default: "
+            "every configured account, one after the other in each round)",
+        )
+        parser.add_argument(
             "--interval",
             type=arguments.INTERVAL,
             default=5.0,
@@ -119,3 +127,18 @@ class WorkerCommand(BaseCommand):
             self.stdout.write(line)
         if lines:
             self.stdout.flush()  # a pipe to journald or supervisor would hold them back
+
+
+def accounts_option(options: dict[str, Any]) -> list[str] | None:
+    """The ``--account`` aliases, each checked against ``settings.LETSADS`` (a ``CommandError``
+    naming the configured ones), or None for every account."""
+    from django_letsads.accounts import get_account
+    from django_letsads.exceptions import LetsAdsConfigurationError
+
+    chosen = options.get("account")
+    if not chosen:
+        return None
+    try:
+        return [get_account(alias).alias for alias in chosen]
+    except LetsAdsConfigurationError as exc:
+        raise CommandError(f"--account: {exc}") from None

@@ -56,6 +56,7 @@ def claim(
     *,
     now: datetime | None = None,
     after: dict[int | None, int] | None = None,
+    account: str | None = None,
 ) -> list[Claimed]:
     """Commit up to ``limit`` sendable messages as ``sending`` under ``token``; oldest first.
 
@@ -73,14 +74,22 @@ def claim(
     (:func:`~django_letsads.optout.cancel_opted_out`), and campaign texts with placeholders are
     rendered per message (:func:`~django_letsads.rendering.render_claimed`), in the same
     transaction.
+
+    ``account`` (an alias of ``settings.LETSADS``) claims only that account's work: messages of
+    no campaign whose ``Message.account`` it is, and messages of campaigns whose
+    ``Campaign.account`` it is; those get it as their ``Message.account`` in the same
+    transaction, so the poller asks with the account that sent them. None claims every
+    account's.
     """
     now = now or timezone.now()
     after = after or {}
     with transaction.atomic():
         # Quiet hours, expiry and paces decide which campaigns may give messages now.
         window = scheduling.claimable_campaigns(now)
+        if account is not None:
+            window.campaign_ids = account_campaigns(window.campaign_ids, account)
         while True:
-            ids = _sendable_ids(limit, after, window)
+            ids = _sendable_ids(limit, after, window, account)
             if not ids:
                 return []
             # Numbers on the stop list are cancelled here, before the claim; should a whole
@@ -89,14 +98,36 @@ def claim(
             if not ids:
                 continue
             claimed, transliterated = _claim_ids(ids, token, now)
+            if account is not None:
+                stamp_account([m.id for m in claimed if m.campaign_id is not None], account)
             window.record(Counter(m.campaign_id for m in claimed))
             claimed = rendering.render_claimed(claimed, token, now, transliterated)
             if claimed:
                 return claimed
 
 
+def account_campaigns(campaign_ids: list[int], account: str) -> list[int]:
+    """Those of ``campaign_ids`` (in their order) that send with the account ``account``."""
+    if not campaign_ids:
+        return []
+    mine = set(
+        Campaign.objects.filter(pk__in=campaign_ids, account=account).values_list("pk", flat=True)
+    )
+    return [pk for pk in campaign_ids if pk in mine]
+
+
+def stamp_account(ids: list[int], account: str) -> None:
+    """Record on claimed campaign messages the account that sends them (``Message.account``):
+    the campaign's account may change while it is paused, so it is taken at the claim."""
+    if ids:
+        Message.objects.filter(id__in=ids).exclude(account=account).update(account=account)
+
+
 def _sendable_ids(
-    limit: int, after: dict[int | None, int], window: scheduling.ClaimWindow
+    limit: int,
+    after: dict[int | None, int],
+    window: scheduling.ClaimWindow,
+    account: str | None = None,
 ) -> list[int]:
     sources: list[int | None] = [None, *window.campaign_ids]
     per_source: list[list[int]] = []
@@ -104,6 +135,8 @@ def _sendable_ids(
         qs = Message.objects.filter(status=Status.PENDING)
         if campaign_id is None:
             qs = qs.filter(campaign__isnull=True)
+            if account is not None:
+                qs = qs.filter(account=account)
             size = limit
         else:
             qs = qs.filter(campaign_id=campaign_id)

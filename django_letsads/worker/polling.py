@@ -18,6 +18,7 @@ from django.db import connections, router, transaction
 from django.db.models import Field
 from django.utils import timezone
 
+from django_letsads.accounts import get_account
 from django_letsads.campaigns import finish_done_campaigns
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
@@ -29,6 +30,7 @@ from django_letsads.transitions import notify
 from django_letsads.worker import pgsql
 from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.dbretry import retry_on_db_error
+from django_letsads.worker.per_account import run_per_account
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
 
@@ -58,9 +60,11 @@ class Answer:
     error: LetsAdsError | None = None
 
 
-def claim_due(limit: int, lease: int, *, due_by: datetime | None = None) -> list[Due]:
+def claim_due(
+    limit: int, lease: int, *, due_by: datetime | None = None, account: str | None = None
+) -> list[Due]:
     """Take up to ``limit`` polls due by ``due_by`` (default now) and move them ``lease`` seconds
-    ahead so other pollers skip them."""
+    ahead so other pollers skip them; ``account``: only messages sent with that account."""
     now = timezone.now()
     with transaction.atomic():
         qs = (
@@ -68,6 +72,8 @@ def claim_due(limit: int, lease: int, *, due_by: datetime | None = None) -> list
             .exclude(sms_id=None)
             .order_by("next_poll_at")
         )
+        if account is not None:
+            qs = qs.filter(account=account)
         db = router.db_for_write(Message)
         if connections[db].features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
@@ -240,16 +246,26 @@ class PollWorker(BaseWorker):
         # messages the gateway accepted without their ids (then ``unknown``).
         require_valid_settings()
         retry_on_db_error(pgsql.refresh_stale_statistics)
-        with (
-            self.round_client() as client,
-            ThreadPoolExecutor(self.concurrency, thread_name_prefix="letsads-poll") as pool,
-        ):
-            _PollRound(self, client, pool, report).run()
+        run_per_account(
+            self, report, "poll", lambda alias, so_far: self._run_account(report, alias, so_far)
+        )
         report.interrupted = self.stop_event.is_set()
         # An idle round is routine (thousands a day): only DEBUG, so INFO logs show work.
         level = logging.DEBUG if report.idle and not report.backoff else logging.INFO
         logger.log(level, "letsads_poll round: %s", report.summary())
         return report
+
+    def _run_account(self, report: RoundReport, alias: str, claimed_so_far: int) -> int:
+        """Poll the messages the account ``alias`` sent, with its client; returns how many."""
+        with (
+            self.round_client(alias) as client,
+            ThreadPoolExecutor(
+                self.concurrency_for(alias), thread_name_prefix="letsads-poll"
+            ) as pool,
+        ):
+            account_round = _PollRound(self, client, pool, report, alias, claimed_so_far)
+            account_round.run()
+        return account_round.claimed - claimed_so_far
 
 
 class _PollRound:
@@ -259,17 +275,21 @@ class _PollRound:
         client: LetsAdsClient,
         pool: ThreadPoolExecutor,
         report: RoundReport,
+        account: str | None = None,
+        claimed_so_far: int = 0,
     ) -> None:
         self.worker = worker
         self.client = client
         self.pool = pool
         self.report = report
-        self.rate = RateLimiter(letsads_settings.RATE_LIMIT)
-        self.lease = int(letsads_settings.TIMEOUT * (letsads_settings.CONNECT_RETRIES + 2) + 60)
+        self.account = account
+        settings = get_account(account)
+        self.rate = RateLimiter(settings.RATE_LIMIT)
+        self.lease = int(settings.TIMEOUT * (settings.CONNECT_RETRIES + 2) + 60)
         # Only what was due when the round began: a message re-scheduled by this round waits
         # for the next one, however short the schedule.
         self.started = timezone.now()
-        self.claimed = 0
+        self.claimed = claimed_so_far  # the whole round's, for ``limit``
 
     def run(self) -> None:
         current = self._claim_and_ask()
@@ -286,7 +306,9 @@ class _PollRound:
             size = min(size, self.worker.limit - self.claimed)
         if size <= 0:
             return []
-        batch = retry_on_db_error(claim_due, size, self.lease, due_by=self.started)
+        batch = retry_on_db_error(
+            claim_due, size, self.lease, due_by=self.started, account=self.account
+        )
         self.claimed += len(batch)
         return [self.pool.submit(self._ask, due) for due in batch]
 

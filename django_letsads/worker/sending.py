@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django_letsads import scheduling
+from django_letsads.accounts import DEFAULT_ALIAS, get_account
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
 from django_letsads.dispatch import BatchResult, send_batch
@@ -27,6 +28,7 @@ from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.claims import Applied, Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.isolation import write_answers
+from django_letsads.worker.per_account import run_per_account
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
 from django_letsads.worker.writer import Writer, result_writer
@@ -79,31 +81,49 @@ class SendWorker(BaseWorker):
             campaigns_expired=len(due.expired),
             campaign_messages_expired=due.expired_messages,
         )
-        with self.round_client() as client:
-            _Round(self, client, report).run()
+        run_per_account(
+            self, report, "send", lambda alias, so_far: self._run_account(report, alias, so_far)
+        )
         # An idle round is routine (thousands a day): only DEBUG, so INFO logs show work.
         level = logging.DEBUG if report.idle and not report.backoff else logging.INFO
         logger.log(level, "letsads_send round: %s", report.summary())
         return report
 
+    def _run_account(self, report: RoundReport, alias: str, claimed_so_far: int) -> int:
+        """One account's part of the round; returns how many messages it claimed."""
+        with self.round_client(alias) as client:
+            account_round = _Round(self, client, report, alias, claimed_so_far)
+            account_round.run()
+        return account_round.claimed_total - claimed_so_far
+
 
 class _Round:
     """The state of one round; kept apart so ``SendWorker`` holds only configuration."""
 
-    def __init__(self, worker: SendWorker, client: LetsAdsClient, report: RoundReport) -> None:
+    def __init__(
+        self,
+        worker: SendWorker,
+        client: LetsAdsClient,
+        report: RoundReport,
+        account: str | None = None,
+        claimed_so_far: int = 0,
+    ) -> None:
         self.worker = worker
         self.client = client
         self.report = report
+        #: The account whose messages this round claims (None: every account's, one client).
+        self.account = account
+        self.concurrency = worker.concurrency_for(account or DEFAULT_ALIAS)
         self.token = uuid.uuid4().hex
         self.batch_size = letsads_settings.BATCH_SIZE
-        self.claim_size = min(letsads_settings.CLAIM_SIZE, worker.concurrency * self.batch_size * 2)
-        self.rate = RateLimiter(letsads_settings.RATE_LIMIT)
+        self.claim_size = min(letsads_settings.CLAIM_SIZE, self.concurrency * self.batch_size * 2)
+        self.rate = RateLimiter(get_account(account).RATE_LIMIT)
         self.ready: deque[Batch] = deque()
         self.in_flight: dict[Future[BatchResult], Batch] = {}
         #: Answers not yet handed to the writer: they wait while it is busy, then go as one write.
         self.unwritten: list[Finished] = []
         self.writer: Writer[Applied] = result_writer("letsads-send-write")
-        self.claimed_total = 0
+        self.claimed_total = claimed_so_far  # the whole round's, for ``limit``
         #: Per source (campaign id, or None), the last id this round claimed: see ``claims.claim``.
         self.after: dict[int | None, int] = {}
         self.exhausted = False
@@ -111,7 +131,7 @@ class _Round:
 
     def run(self) -> None:
         with ThreadPoolExecutor(
-            max_workers=self.worker.concurrency, thread_name_prefix="letsads-send"
+            max_workers=self.concurrency, thread_name_prefix="letsads-send"
         ) as pool:
             try:
                 self._loop(pool)
@@ -126,7 +146,7 @@ class _Round:
             if self.worker.stop_event.is_set() and not self.stopping:
                 self.report.interrupted = True
                 self._stop()
-            while not self.stopping and len(self.in_flight) < 2 * self.worker.concurrency:
+            while not self.stopping and len(self.in_flight) < 2 * self.concurrency:
                 if not self.ready and not self._claim_more():
                     break
                 sender, text, batch = self.ready.popleft()
@@ -151,7 +171,9 @@ class _Round:
         if size <= 0:
             self.exhausted = True
             return False
-        messages = retry_on_db_error(claims.claim, size, self.token, after=self.after)
+        messages = retry_on_db_error(
+            claims.claim, size, self.token, after=self.after, account=self.account
+        )
         if not messages:
             self.exhausted = True
             return False
@@ -199,7 +221,7 @@ class _Round:
         claiming more, so answers never pile up unwritten. With ``wait`` (the end of the round),
         wait for the writer and write everything.
         """
-        backlog = len(self.unwritten) >= 2 * self.worker.concurrency
+        backlog = len(self.unwritten) >= 2 * self.concurrency
         if self.unwritten and (wait or backlog or not self.writer.busy):
             # Let the writer finish first, so that if its last write failed, the error is raised
             # here while these answers are still in ``unwritten`` (the drain writes them).

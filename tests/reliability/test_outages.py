@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +23,8 @@ from tests.reliability.conftest import Figures, billed, duplicates, lost_message
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 
 S = Status
+#: What a send round's line says when the gateway could not be reached.
+UNREACHABLE = "gateway unreachable: backing off"
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
@@ -32,6 +36,40 @@ def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.1) -
     return predicate()
 
 
+class Output:
+    """A worker's output as it comes (read by a thread), so a test can wait for a line."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._lines: list[str] = []
+        self._changed = threading.Condition()  # an RLock: ``count`` runs inside ``wait_for``
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+
+    @property
+    def text(self) -> str:
+        with self._changed:
+            return "".join(self._lines)
+
+    def count(self, words: str) -> int:
+        with self._changed:
+            return sum(words in line for line in self._lines)
+
+    def wait_for(self, words: str, times: int, timeout: float) -> bool:
+        """Wait until ``times`` lines hold ``words``; ``timeout`` only bounds a broken run."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count(words) >= times, timeout)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
 @pytest.mark.letsads_simulator(latency=0.05, balance=Decimal(10**6))
 def test_gateway_down_for_a_while_the_loop_backs_off_and_resumes(letsads_simulator, settings):
     sim = letsads_simulator
@@ -41,24 +79,29 @@ def test_gateway_down_for_a_while_the_loop_backs_off_and_resumes(letsads_simulat
     sim.down()
 
     worker = start_worker("letsads_send", env, "--loop", "--interval", "0.2", "--concurrency", "4")
+    lines = Output(worker)
     try:
-        # Connection refused: the worker retries, backs off, and sends nothing meanwhile.
-        time.sleep(4)
-        assert worker.poll() is None, worker.communicate()[0]
+        # Connection refused: the worker retries, backs off, tries again, and sends nothing
+        # meanwhile. Wait for two such rounds (not for a fixed time: under load the worker
+        # process may take seconds to start, and it used to find the gateway already back up).
+        backed_off = lines.wait_for(UNREACHABLE, times=2, timeout=120)
+        assert backed_off, lines.text
+        assert worker.poll() is None, lines.text
         assert sim.log() == []
         # (Claims of the round that is trying right now are ``sending``; none is unknown.)
         assert set(campaign.messages.values_list("status", flat=True)) <= {S.PENDING, S.SENDING}
         sim.up()
         assert wait_for(
             lambda: not campaign.messages.filter(status__in=(S.PENDING, S.SENDING)).exists(),
-            timeout=60,
-        )
+            timeout=120,
+        ), lines.text
     finally:
         if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
-        output = worker.communicate(timeout=30)[0]
+        worker.wait(timeout=30)
+        lines.join(timeout=30)
+    output = lines.text
     assert worker.returncode == 0, output
-    assert "backing off" in output
 
     counts = billed(sim)
     assert duplicates(counts) == 0
@@ -74,7 +117,7 @@ def test_gateway_down_for_a_while_the_loop_backs_off_and_resumes(letsads_simulat
             duplicates=duplicates(counts),
             lost=len(lost_messages(rows, counts)),
             unknown=statuses.get(S.UNKNOWN, 0),
-            extra={"backoff_lines": output.count("backing off")},
+            extra={"backoff_rounds": output.count(UNREACHABLE)},
         )
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from django_letsads.campaigns import poll_now
-from django_letsads.management.base import WorkerCommand
+from django_letsads.management.base import WorkerCommand, accounts_option
 from django_letsads.models import Message
 from django_letsads.worker import PollWorker
 
@@ -37,4 +37,8 @@ class Command(WorkerCommand):
             count = poll_now(Message.objects.all())
             if options["verbosity"] >= 1:
                 self.stdout.write(f"{count} message(s) due for a status poll now.")
-        return PollWorker(limit=options["limit"], concurrency=options["concurrency"])
+        return PollWorker(
+            limit=options["limit"],
+            concurrency=options["concurrency"],
+            accounts=accounts_option(options),
+        )

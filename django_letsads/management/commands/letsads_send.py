@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from django_letsads.campaigns import resend_unknown
 from django_letsads.conf import letsads_settings
-from django_letsads.management.base import WorkerCommand
+from django_letsads.management.base import WorkerCommand, accounts_option
 from django_letsads.models import Campaign, Message
 from django_letsads.worker import SendWorker
 from django_letsads.worker.sending import make_batches
@@ -49,7 +49,11 @@ class Command(WorkerCommand):
         if options["dry_run"]:
             self._dry_run(options)
             return None
-        return SendWorker(limit=options["limit"], concurrency=options["concurrency"])
+        return SendWorker(
+            limit=options["limit"],
+            concurrency=options["concurrency"],
+            accounts=accounts_option(options),
+        )
 
     def _resend_unknown(self, options: dict[str, Any]) -> None:
         messages = Message.objects.filter(status=Message.Status.UNKNOWN)

@@ -112,6 +112,9 @@ class Command(BaseCommand):
             balance = report.balance
             shown = balance.get("error") or f"{balance['amount']} {balance['currency']}".strip()
             self.stdout.write(f"Balance: {shown}")
+        for alias, balance in report.balances.items():
+            shown = balance.get("error") or f"{balance['amount']} {balance['currency']}".strip()
+            self.stdout.write(f"Balance of {alias}: {shown}")
         self.stdout.write(
             "Paused campaigns:" if report.paused_campaigns else "Paused campaigns: none"
         )
