@@ -19,7 +19,7 @@ from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from django_letsads import scheduling
+from django_letsads import leaving_out, scheduling
 from django_letsads.cascade import delete_messages_of
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.signals import announce_work
@@ -42,7 +42,9 @@ def start_campaign(campaign_id: int) -> StartResult:
     """Move a draft or scheduled campaign to ``sending`` so workers pick up its messages.
 
     Idempotent: a second call (double submit, another admin) finds the campaign already sending and
-    changes nothing. Workers are told through the optional task integration after commit.
+    changes nothing. Workers are told through the optional task integration after commit. The
+    recipients a personalised text cannot be sent to are cancelled in the same transaction
+    (:func:`django_letsads.leaving_out.leave_out`).
     """
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
@@ -52,6 +54,8 @@ def start_campaign(campaign_id: int) -> StartResult:
             return StartResult(False, "campaign has expired")
         if not campaign.messages.filter(status=Status.PENDING).exists():
             return StartResult(False, "campaign has no pending recipients")
+        # What the confirmation said would be left out (missing values, too long texts).
+        leaving_out.leave_out(campaign)
         campaign.state = Campaign.State.SENDING
         campaign.started_at = campaign.started_at or timezone.now()
         campaign.pause_reason = ""

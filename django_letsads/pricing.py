@@ -5,6 +5,11 @@ estimate counts the segments of the text each message will carry (:func:`message
 :func:`~django_letsads.translit.outgoing_text`, exactly as the worker sends it) and multiplies by
 ``LETSADS["PRICE_PER_SEGMENT"]``. Without a price the segments are still counted.
 
+A personalised text (placeholders, :mod:`django_letsads.merge`) is priced per recipient: the
+segments of each distinct rendering times the recipients who get it
+(:func:`django_letsads.personalisation.distributions`), the recipients who will be left out
+(a missing value, too long a text) not counted.
+
 For each campaign the estimate also prices the other choice (as written / transliterated), so a
 person sees what transliteration saves. When the total exceeds the known balance, the estimate is
 ``over_balance``: the admin then asks for an explicit extra confirmation.
@@ -16,9 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django_letsads.bulk_rendering import piecewise_safe
 from django_letsads.conf import letsads_settings
 from django_letsads.gsm7 import ucs2_characters
 from django_letsads.models import Campaign
+from django_letsads.personalisation import TextDistribution, distributions, template_of
 from django_letsads.rendering import longest_rendering
 from django_letsads.status import Status
 from django_letsads.text import GSM7, analyze
@@ -47,6 +54,8 @@ class CampaignPrice:
     other_segments: int | None
     other_cost: Decimal | None
     still_ucs2: tuple[str, ...]
+    #: Per recipient, for a text with placeholders (``None`` for a plain text).
+    distribution: TextDistribution | None = None
 
     @property
     def transliterated(self) -> bool:
@@ -110,8 +119,25 @@ def _segments(texts: Sequence[tuple[str, int]], transliterate: bool) -> tuple[in
     return total, list(dict.fromkeys(still_ucs2))
 
 
-def campaign_price(campaign: Campaign, pending: int, price: Decimal | None) -> CampaignPrice:
-    """Segments and cost of sending ``pending`` messages of ``campaign`` as it is set up."""
+def is_personalised(campaign: Campaign) -> bool:
+    """True when the campaign's text has placeholders: its recipients get texts of their own."""
+    template = template_of(campaign.text)
+    return template is not None and template.has_placeholders
+
+
+def campaign_price(
+    campaign: Campaign,
+    pending: int,
+    price: Decimal | None,
+    shown: Sequence[TextDistribution] | None = None,
+) -> CampaignPrice:
+    """Segments and cost of sending ``pending`` messages of ``campaign`` as it is set up.
+
+    A personalised campaign is counted per recipient; ``shown`` are its distributions as sent
+    and the other choice, when the caller has them already.
+    """
+    if is_personalised(campaign):
+        return _personalised_price(campaign, price, shown)
     texts = message_texts(campaign, pending)
     segments, still_ucs2 = _segments(texts, campaign.transliterate)
     other, _ = _segments(texts, not campaign.transliterate)
@@ -130,15 +156,56 @@ def campaign_price(campaign: Campaign, pending: int, price: Decimal | None) -> C
     )
 
 
+def _personalised_price(
+    campaign: Campaign, price: Decimal | None, shown: Sequence[TextDistribution] | None
+) -> CampaignPrice:
+    if shown is None:
+        modes = [campaign.transliterate]
+        template = template_of(campaign.text)
+        # The other choice, transliterated, is priced only when each part can be
+        # transliterated once (no word runs across a placeholder's edge): otherwise every
+        # distinct text would be transliterated whole, tens of seconds for a million.
+        if campaign.transliterate or (template is not None and piecewise_safe(template)):
+            modes.append(not campaign.transliterate)
+        shown = distributions(campaign, modes)
+    sent = shown[0]
+    other = shown[1] if len(shown) > 1 else None
+    segments = sent.total_segments
+    changes = other is not None and (sent.longest, sent.shortest) != (
+        other.longest,
+        other.shortest,
+    )
+    still_ucs2 = ucs2_characters(sent.longest) if campaign.transliterate else []
+    return CampaignPrice(
+        campaign=campaign,
+        messages=sent.recipients,
+        encoding=", ".join(sorted(sent.encodings)) or analyze(sent.longest).encoding,
+        segments_per_message=max(sent.segments, default=0),
+        segments=segments,
+        cost=None if price is None else price * segments,
+        other_segments=other.total_segments if other is not None and changes else None,
+        other_cost=(
+            None if price is None or other is None or not changes else price * other.total_segments
+        ),
+        still_ucs2=tuple(still_ucs2),
+        distribution=sent,
+    )
+
+
 def estimate(
     campaigns: Sequence[Campaign],
     counts: Mapping[int, Mapping[str, int]],
     *,
     balance: Decimal | None = None,
     currency: str = "",
+    shown: Mapping[int, Sequence[TextDistribution]] | None = None,
 ) -> PriceEstimate:
     """The estimate for ``campaigns``, given their message counts per status
-    (:func:`django_letsads.campaigns.status_counts`) and the account ``balance`` if known."""
+    (:func:`django_letsads.campaigns.status_counts`) and the account ``balance`` if known;
+    ``shown``: the distributions of personalised campaigns, by id, if already computed."""
     price = letsads_settings.PRICE_PER_SEGMENT
-    rows = [campaign_price(c, counts[c.pk][Status.PENDING], price) for c in campaigns]
+    shown = shown or {}
+    rows = [
+        campaign_price(c, counts[c.pk][Status.PENDING], price, shown.get(c.pk)) for c in campaigns
+    ]
     return PriceEstimate(rows=rows, price=price, balance=balance, currency=currency)

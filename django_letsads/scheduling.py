@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from django_letsads.conf import letsads_settings
+from django_letsads.leaving_out import leave_out
 from django_letsads.models import Campaign, Message
 from django_letsads.signals import announce_work
 from django_letsads.status import Status
@@ -226,6 +227,9 @@ def start_due_campaigns(now: datetime | None = None) -> list[int]:
         startable = Campaign.objects.filter(id__in=ids, state=Campaign.State.SCHEDULED)
         # Nothing left to send (its messages were handled some other way): done, not sending.
         startable.exclude(Exists(pending)).update(state=Campaign.State.DONE, finished_at=now)
+        for campaign in startable.filter(Exists(pending)):
+            # Left out as when a person starts it (:func:`campaigns.start_campaign`).
+            leave_out(campaign)
         startable.update(state=Campaign.State.SENDING, started_at=now, pause_reason="")
     who = f"{socket.gethostname()}:{os.getpid()}"
     for pk, scheduled_at, _expires in rows:

@@ -77,7 +77,11 @@ def test_every_template_of_the_app_is_rendered_by_its_admin_pages(superuser_clie
     templates they render: a template no page reaches would go untested on one Django."""
     from django.test.signals import template_rendered
 
-    draft = make_campaign(numbers(2), state=Campaign.State.DRAFT, name="Spring")
+    # A personalised text: its confirmation shows the per-recipient figures too.
+    draft = make_campaign(
+        numbers(2), state=Campaign.State.DRAFT, name="Spring", text="Sale, {name|friend}!"
+    )
+    draft.messages.update(data={"name": "Ann"})
     done = make_campaign(numbers(1, start=50), state=Campaign.State.DONE, name="Winter")
     message = done.messages.get()
     rendered: set[str] = set()

@@ -276,6 +276,8 @@ def test_every_image_and_local_file_the_readme_names_exists() -> None:
         ),
         f"{RAW}docs/images/campaign-charts-light.png",
         f"{RAW}docs/images/campaign-charts-dark.png",
+        # The counter of a personalised text (browser/test_personalised_browser.py).
+        f"{RAW}docs/images/personalised-counter.png",
     }
     linked = re.findall(rf"<{REPOSITORY}/blob/main/([^>]+)>`_", README_TEXT)
     named = re.findall(r"``((?:docs|example_project|\.ci)/[\w./-]+\.\w+)``", README_TEXT)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, optout, pricing
+from django_letsads import campaigns, field_stats, optout, pricing
 from django_letsads.accounts import DEFAULT_ALIAS
 from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance, forget_balance
@@ -71,6 +71,7 @@ def send_campaigns(
                 % {"name": campaign.name, "state": _state_label(campaign)},
                 messages.WARNING,
             )
+    eligible = without_unknown_fields(modeladmin, request, eligible)
     if not eligible:
         return None
     accounts = selection_accounts(eligible)
@@ -147,6 +148,29 @@ def send_campaigns(
     )
 
 
+def without_unknown_fields(
+    modeladmin: admin.ModelAdmin[Campaign], request: HttpRequest, selected: list[Campaign]
+) -> list[Campaign]:
+    """``selected`` less the campaigns whose text uses a field no recipient has (a typo, or
+    the column was not imported), each reported by name: nothing of them is sent."""
+    kept = []
+    for campaign in selected:
+        unknown = field_stats.unknown_fields(campaign)
+        if unknown:
+            modeladmin.message_user(
+                request,
+                _(
+                    "“%(name)s” uses %(fields)s, which no recipient has in the imported data: "
+                    "correct the text or import a file with that column."
+                )
+                % {"name": campaign.name, "fields": ", ".join("{" + f + "}" for f in unknown)},
+                messages.ERROR,
+            )
+        else:
+            kept.append(campaign)
+    return kept
+
+
 def _start_refusal(campaign_id: int) -> str:
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.state not in campaigns.STARTABLE:
@@ -176,7 +200,9 @@ def _send_confirmation(
     rows = []
     total_recipients = 0
     for campaign, price in zip(selected, estimate.rows, strict=True):
-        recipients = counts[campaign.pk][Status.PENDING]
+        shown = price.distribution
+        # A personalised text: the recipients left out (no value, too long) are not sent.
+        recipients = counts[campaign.pk][Status.PENDING] if shown is None else shown.recipients
         total_recipients += recipients
         rows.append(
             [
@@ -187,7 +213,7 @@ def _send_confirmation(
                 campaign.duplicate_recipients,
                 campaign.opted_out_recipients + stopped.get(campaign.pk, 0),
                 price.encoding,
-                price.segments_per_message,
+                price.segments_per_message if shown is None else shown.segments_display,
                 price.segments,
             ]
         )
@@ -206,9 +232,13 @@ def _send_confirmation(
             (
                 confirming.field_name(c.pk),
                 # All pending messages, as changed_since_shown counts them on the confirm.
-                confirming.send_fingerprint(c, counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)),
+                confirming.send_fingerprint(
+                    c,
+                    counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0),
+                    "" if price.distribution is None else price.distribution.summary(),
+                ),
             )
-            for c in selected
+            for c, price in zip(selected, estimate.rows, strict=True)
         ],
         title=_("Send campaigns?"),
         action="send_campaigns",
@@ -235,6 +265,7 @@ def _send_confirmation(
         totals=[_("Total"), "", total_recipients, "", "", "", "", "", estimate.segments],
         balance=account_balance(selected[0].account if selected else DEFAULT_ALIAS),
         estimate=estimate,
+        extra={"personalised": [row for row in estimate.rows if row.distribution is not None]},
     )
 
 

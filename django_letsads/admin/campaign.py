@@ -22,7 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from django_letsads.accounts import DEFAULT_ALIAS, aliases
-from django_letsads.admin import actions, confirming, display, import_report, live, schedule
+from django_letsads.admin import (
+    actions,
+    confirming,
+    display,
+    import_report,
+    live,
+    preview,
+    schedule,
+)
 from django_letsads.admin.balance import all_balances
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
@@ -117,7 +125,15 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
             self.admin_site.admin_view(self.rejected_lines_view),
             name="django_letsads_campaign_rejected",
         )
-        return [progress, rejected, *super().get_urls()]
+        extremes = path(
+            "<path:object_id>/field-extremes/",
+            self.admin_site.admin_view(self.field_extremes_view),
+            name="django_letsads_campaign_field_extremes",
+        )
+        return [progress, rejected, extremes, *super().get_urls()]
+
+    def field_extremes_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        return preview.field_extremes_view(self, request, object_id)
 
     def progress_view(self, request: HttpRequest) -> JsonResponse:
         return live.progress_view(self, request)

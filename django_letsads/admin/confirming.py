@@ -5,7 +5,8 @@ An admin opens **Send campaign** (1 recipient, 1 segment); someone else then edi
 guards:
 
 * :func:`send_fingerprint` digests what the page showed of a campaign (text, sender, recipients
-  to send to). The page posts it back; the action recomputes it with the campaign row locked and
+  to send to, and for a personalised text the segments, distinct texts and recipients left
+  out). The page posts it back; the action recomputes it with the campaign row locked and
   starts nothing if it differs ("the campaign changed since you looked").
 * While a confirmation page is open (:data:`HOLD_SECONDS` at most), users without the send
   permission cannot change that draft: :func:`hold` marks it in Django's cache, which
@@ -24,6 +25,8 @@ from django.utils.crypto import constant_time_compare
 
 from django_letsads.campaigns import status_counts
 from django_letsads.models import Campaign
+from django_letsads.personalisation import text_distribution
+from django_letsads.pricing import is_personalised
 from django_letsads.status import Status
 
 #: How long an open confirmation keeps a draft from being edited by people who cannot send it.
@@ -31,13 +34,30 @@ HOLD_SECONDS = 15 * 60
 FIELD_PREFIX = "letsads_fingerprint_"
 
 
-def send_fingerprint(campaign: Campaign, recipients: int) -> str:
-    """A digest of what a Send confirmation shows of ``campaign``: text, sender, recipients,
-    account."""
+def send_fingerprint(campaign: Campaign, recipients: int, personal: str = "") -> str:
+    """A digest of what a Send confirmation shows of ``campaign``: text, sender, whether it is
+    transliterated, recipients, account and, for a personalised text, ``personal``: the summary
+    of its distribution (:meth:`~django_letsads.personalisation.TextDistribution.summary`:
+    segments, distinct texts, recipients left out), which an import of more data would change."""
     shown = "\x00".join(
-        (str(campaign.pk), campaign.sender, campaign.text, str(recipients), campaign.account)
+        (
+            str(campaign.pk),
+            campaign.sender,
+            campaign.text,
+            str(campaign.transliterate),
+            str(recipients),
+            campaign.account,
+            personal,
+        )
     )
     return hashlib.sha256(shown.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def personal_summary(campaign: Campaign) -> str:
+    """What the fingerprint covers of a personalised campaign's recipients (``""`` otherwise)."""
+    if not is_personalised(campaign):
+        return ""
+    return text_distribution(campaign).summary()
 
 
 def field_name(campaign_id: int) -> str:
@@ -62,7 +82,9 @@ def changed_since_shown(post: QueryDict, selected: list[Campaign]) -> list[Campa
         if current is None:
             continue  # deleted meanwhile: start_campaign reports it
         posted = post.get(field_name(campaign.pk), "")
-        fingerprint = send_fingerprint(current, counts[current.pk][Status.PENDING])
+        fingerprint = send_fingerprint(
+            current, counts[current.pk][Status.PENDING], personal_summary(current)
+        )
         if not constant_time_compare(posted, fingerprint):
             changed.append(current)
     return changed

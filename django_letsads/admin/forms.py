@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_letsads import merge, rendering, senders, text
+from django_letsads import field_stats, merge, personalisation, rendering, senders, text
 from django_letsads.accounts import DEFAULT_ALIAS, aliases
+from django_letsads.bulk_rendering import data_fields_of
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
 from django_letsads.models import Campaign
@@ -40,6 +42,8 @@ class SmsTextWidget(forms.Textarea):
         context = super().get_context(name, value, attrs)
         context["widget"]["counter"] = {
             "rules": text.export_rules(),
+            # Built-in fields, at their longest, for the preview of personalised texts.
+            "fixed": {rendering.UNSUBSCRIBE_URL: rendering.longest_rendering("{unsubscribe_url}")},
             "labels": {
                 "summary": _(
                     "{length} characters · {encoding} · segments: {segments} · "
@@ -52,6 +56,20 @@ class SmsTextWidget(forms.Textarea):
                 "suggestions": _("Characters that force UCS-2 and have a GSM-7 twin:"),
                 "replace": _("replace"),
                 "replace_all": _("Replace all: {before} → {after} segments"),
+                "longest": _(
+                    "Longest text: {length} characters · {encoding} · segments: {segments}"
+                ),
+                "shortest": _(
+                    "Shortest text: {length} characters · {encoding} · segments: {segments}"
+                ),
+                "some_ucs2": _(
+                    "Some recipients' values are not GSM-7: their texts are UCS-2 "
+                    "(segments: up to {segments})."
+                ),
+                "no_data": _("No recipient has a value for {fields}."),
+                "left_out": _(
+                    "Recipients without {fields} are left out: the text gives no default."
+                ),
             },
         }
         return context
@@ -132,6 +150,40 @@ class CampaignForm(_ModelForm):
         if "transliterate" in self.fields and "text" in self.fields:
             # The counter follows the checkbox, to count what will be sent.
             self.fields["text"].widget.attrs["data-transliterate"] = self["transliterate"].auto_id
+        if self.instance.pk is not None and "text" in self.fields:
+            # The counter asks what the recipients' data makes of the placeholders typed.
+            self.fields["text"].widget.attrs["data-extremes-url"] = reverse(
+                "admin:django_letsads_campaign_field_extremes", args=[self.instance.pk]
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        text_value = cleaned.get("text")
+        # A field no recipient has is a typo or a column not imported. Checked once the campaign
+        # has recipients and no file comes with this save (its columns are not known yet; the
+        # Send action checks again).
+        if (
+            text_value
+            and self.instance.pk is not None
+            and not cleaned.get("recipients_file")
+            and self.instance.messages.exists()
+        ):
+            template = personalisation.template_of(text_value)
+            fields = () if template is None else data_fields_of(template)
+            unknown = field_stats.fields_without_data(self.instance, fields)
+            if unknown:
+                self.add_error(
+                    "text",
+                    forms.ValidationError(
+                        _(
+                            "No recipient has %(fields)s in the imported data. Correct the "
+                            "field's name, or import a file with that column."
+                        )
+                        % {"fields": ", ".join("{" + name + "}" for name in unknown)},
+                        code="UNKNOWN_FIELD",
+                    ),
+                )
+        return cleaned
 
     def clean_account(self) -> str:
         return str(self.cleaned_data.get("account") or self.instance.account or DEFAULT_ALIAS)
@@ -188,27 +240,15 @@ class CampaignForm(_ModelForm):
 
 
 def check_placeholders(value: str) -> None:
-    """Form errors for a text that is not a valid template (:mod:`django_letsads.merge`), uses
-    a field that does not exist, or a link that cannot be made."""
+    """Form errors for a text that is not a valid template (:mod:`django_letsads.merge`) or
+    uses a link that cannot be made. Fields from the recipients' data are checked in
+    :meth:`CampaignForm.clean`, against the data imported."""
     if not merge.has_placeholders(value):
         return
     try:
         template = merge.parse(value)
     except merge.TemplateError as exc:
         raise forms.ValidationError(_template_error(exc), code=exc.code) from None
-    unknown = [name for name in template.fields if name not in rendering.FIELDS]
-    if unknown:
-        raise forms.ValidationError(
-            _(
-                "Unknown field %(fields)s. The fields you can use: %(known)s. "
-                "Write {{ and }} for a brace."
-            )
-            % {
-                "fields": ", ".join("{" + name + "}" for name in unknown),
-                "known": ", ".join("{" + name + "}" for name in rendering.FIELDS),
-            },
-            code="UNKNOWN_FIELD",
-        )
     if rendering.UNSUBSCRIBE_URL in template.fields and not letsads_settings.UNSUBSCRIBE_BASE_URL:
         raise forms.ValidationError(
             _(

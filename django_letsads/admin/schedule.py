@@ -27,6 +27,7 @@ from django_letsads.admin.actions import (
     _require_permission,
     _send_confirmation,
     sendable_counts,
+    without_unknown_fields,
 )
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.views import confirmation_page
@@ -71,6 +72,7 @@ def schedule_campaigns(
                 % {"name": campaign.name, "state": Campaign.State(campaign.state).label},
                 messages.WARNING,
             )
+    eligible = without_unknown_fields(modeladmin, request, eligible)
     if not eligible:
         return None
     form = ScheduleForm(request.POST if _confirmed(request) else None)

@@ -15,11 +15,12 @@
 (function () {
   "use strict";
 
-  function analyze(text, rules) {
+  function analyze(text, rules, forceUcs2) {
     var basic = new Set(Array.from(rules.gsm7_basic));
     var extension = new Set(Array.from(rules.gsm7_extension));
     var chars = Array.from(text); // code points, like iterating a Python str
-    var gsm7 = chars.every(function (ch) { return basic.has(ch) || extension.has(ch); });
+    var gsm7 = !forceUcs2 &&
+      chars.every(function (ch) { return basic.has(ch) || extension.has(ch); });
     var encoding = gsm7 ? "GSM-7" : "UCS-2";
     var sizes = chars.map(function (ch) {
       if (gsm7) { return extension.has(ch) ? 2 : 1; }
@@ -144,6 +145,51 @@
     });
   }
 
+  // Mirrors django_letsads.merge.parse(): {field}, {field|default}, {{ and }} for braces.
+  // Returns null for a text that is not a valid template (the form says why on saving).
+  function parseTemplate(text) {
+    var parts = [], literal = "", i = 0, name = /^[\p{L}\p{N}_]+$/u;
+    while (i < text.length) {
+      var ch = text.charAt(i);
+      if (ch === "{" && text.charAt(i + 1) === "{") { literal += "{"; i += 2; }
+      else if (ch === "}" && text.charAt(i + 1) === "}") { literal += "}"; i += 2; }
+      else if (ch === "}") { return null; }
+      else if (ch === "{") {
+        var end = text.indexOf("}", i + 1), nested = text.indexOf("{", i + 1);
+        if (end < 0 || (nested >= 0 && nested < end)) { return null; }
+        var body = text.slice(i + 1, end), bar = body.indexOf("|");
+        var field = bar < 0 ? body : body.slice(0, bar);
+        if (!name.test(field)) { return null; }
+        if (literal) { parts.push(literal); literal = ""; }
+        parts.push({ name: field, fallback: bar < 0 ? null : body.slice(bar + 1) });
+        i = end + 1;
+      } else { literal += ch; i += 1; }
+    }
+    if (literal) { parts.push(literal); }
+    return parts;
+  }
+
+  // The longest or shortest text the recipients' data can make of `parts`: each placeholder
+  // takes its field's longest (shortest) value, or its default where some value is missing.
+  function extremeText(parts, fields, fixed, longest) {
+    var out = "";
+    for (var i = 0; i < parts.length; i++) {
+      var part = parts[i];
+      if (typeof part === "string") { out += part; continue; }
+      if (Object.prototype.hasOwnProperty.call(fixed, part.name)) { out += fixed[part.name]; continue; }
+      var info = fields[part.name], candidates = [];
+      var value = info && (longest ? info.longest : info.shortest);
+      if (value !== null && value !== undefined) { candidates.push(value); }
+      if (part.fallback !== null && (!info || info.missing || value === null)) {
+        candidates.push(part.fallback);
+      }
+      if (!candidates.length) { return null; }
+      candidates.sort(function (a, b) { return Array.from(a).length - Array.from(b).length; });
+      out += longest ? candidates[candidates.length - 1] : candidates[0];
+    }
+    return out;
+  }
+
   function attach(counter) {
     var textarea = document.getElementById(counter.dataset.letsadsCounter);
     var configNode = document.getElementById(counter.dataset.config);
@@ -214,12 +260,113 @@
       extra.append(box);
     }
 
+    // The longest and shortest renderings over the campaign's recipients (issue 18): the
+    // server says per field its extreme values (admin/preview.py), asked for once per set of
+    // fields and after typing pauses; the browser renders and counts. Recipient data is shown
+    // with textContent only.
+    var extremesUrl = textarea.dataset.extremesUrl;
+    var renderings = document.createElement("div");
+    renderings.id = textarea.id + "_renderings";
+    renderings.className = "letsads-renderings";
+    extra.insertAdjacentElement("afterend", renderings);
+    var known = {}, timer = null;
+
+    function line(className, label, info, value) {
+      var head = document.createElement("div");
+      head.className = className;
+      head.dataset.segments = info.segments;
+      head.dataset.length = info.length;
+      head.dataset.encoding = info.encoding;
+      head.textContent = fill(label, info);
+      var body = document.createElement("div");
+      body.className = "letsads-preview " + className + "-text";
+      body.textContent = value;
+      renderings.append(head, body);
+    }
+
+    function note(className, text) {
+      var node = document.createElement("div");
+      node.className = className;
+      node.textContent = text;
+      renderings.append(node);
+    }
+
+    function drawRenderings(parts, names, translitOn) {
+      renderings.replaceChildren();
+      var fields = {};
+      names.forEach(function (name) { fields[name] = known[name]; });
+      var fixed = config.fixed || {};
+      var absent = names.filter(function (name) {
+        var info = fields[name];
+        var fallback = parts.some(function (p) {
+          return typeof p !== "string" && p.name === name && p.fallback !== null;
+        });
+        return info.longest === null && !fallback;
+      });
+      if (absent.length) {
+        note("letsads-no-data", fill(config.labels.no_data, {
+          fields: absent.map(function (n) { return "{" + n + "}"; }).join(", ")
+        }));
+        return;
+      }
+      var longest = extremeText(parts, fields, fixed, true);
+      var shortest = extremeText(parts, fields, fixed, false);
+      if (longest === null || shortest === null) { return; }
+      if (translitOn) {
+        longest = transliterate(longest, config.rules.translit, "uk");
+        shortest = transliterate(shortest, config.rules.translit, "uk");
+      }
+      var top = analyze(longest, config.rules);
+      line("letsads-longest", config.labels.longest, top, longest);
+      line("letsads-shortest", config.labels.shortest, analyze(shortest, config.rules), shortest);
+      var ucs2 = names.some(function (name) { return fields[name].non_gsm7; });
+      if (ucs2 && !translitOn && top.encoding === "GSM-7") {
+        note("letsads-some-ucs2", fill(config.labels.some_ucs2,
+          { segments: analyze(longest, config.rules, true).segments }));
+      }
+      var dropped = names.filter(function (name) {
+        return fields[name].missing && parts.some(function (p) {
+          return typeof p !== "string" && p.name === name && p.fallback === null;
+        });
+      });
+      if (dropped.length) {
+        note("letsads-left-out", fill(config.labels.left_out, {
+          fields: dropped.map(function (n) { return "{" + n + "}"; }).join(", ")
+        }));
+      }
+    }
+
+    function previewRenderings(written, translitOn) {
+      var parts = extremesUrl ? parseTemplate(written) : null;
+      var fixed = config.fixed || {};
+      var names = [];
+      (parts || []).forEach(function (p) {
+        if (typeof p !== "string" && !Object.prototype.hasOwnProperty.call(fixed, p.name) &&
+            names.indexOf(p.name) < 0) { names.push(p.name); }
+      });
+      if (!names.length) { renderings.replaceChildren(); return; }
+      var missing = names.filter(function (n) { return !known[n]; });
+      if (!missing.length) { drawRenderings(parts, names, translitOn); return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var url = extremesUrl + "?fields=" + encodeURIComponent(missing.join(","));
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (answer) {
+            if (!answer) { return; }
+            Object.keys(answer.fields).forEach(function (n) { known[n] = answer.fields[n]; });
+            update();
+          });
+      }, 300);
+    }
+
     function update() {
       // Browsers submit line breaks as CRLF; the form stores LF, so count the value as it is.
       var translitOn = Boolean(checkbox && checkbox.checked);
       var written = textarea.value;
       var outgoing = translitOn ? transliterate(written, config.rules.translit, "uk") : written;
       render(written, outgoing, translitOn);
+      previewRenderings(written, translitOn);
       var info = analyze(outgoing, config.rules);
       counter.dataset.encoding = info.encoding;
       counter.dataset.length = info.length;
@@ -248,6 +395,7 @@
   window.letsadsAnalyzeText = analyze;
   window.letsadsTransliterate = transliterate;
   window.letsadsGsm7Suggestions = gsm7Suggestions;
+  window.letsadsParseTemplate = parseTemplate;
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

@@ -1,0 +1,134 @@
+"""Leaving out, when a campaign starts, the recipients its confirmation said would be left out.
+
+A personalised text cannot be sent to a recipient without a value for a placeholder that has no
+default (``MISSING_FIELD``), nor when the recipient's rendering is over the gateway's limit
+(``TEXT_TOO_LONG``). The Send confirmation counts them (:mod:`django_letsads.personalisation`);
+:func:`leave_out` makes those messages ``cancelled`` (never sent, not billed) with the code and
+a history event, in the transaction that starts the campaign, so what goes out is exactly what
+was confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Max, Q, QuerySet
+from django.db.models.functions import Length
+
+from django_letsads import merge
+from django_letsads.bulk_rendering import Renderer, data_fields_of
+from django_letsads.models import Campaign, Message
+from django_letsads.personalisation import (
+    MISSING_FIELD,
+    TEXT_TOO_LONG,
+    alias,
+    combinations,
+    match,
+    missing_value,
+    required_fields,
+    sendable,
+    template_of,
+    with_values,
+)
+from django_letsads.status import Status
+from django_letsads.transitions import change_status
+
+#: Combinations matched per statement (each adds a condition per field to the query).
+_CHUNK = 100
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """How many messages :func:`leave_out` cancelled, per reason."""
+
+    missing: int = 0
+    too_long: int = 0
+
+
+def leave_out(campaign: Campaign) -> LeftOut:
+    """Cancel the sendable messages of ``campaign`` that cannot be sent as its text says.
+
+    Call it inside the transaction that starts the campaign, with the campaign row locked.
+    """
+    template = template_of(campaign.text)
+    if template is None or not template.has_placeholders:
+        return LeftOut()
+    fields = data_fields_of(template)
+    queryset = sendable(campaign)
+    missing = 0
+    for name in required_fields(template):
+        rows = with_values(queryset, fields).filter(missing_value(fields, [name]))
+        missing += _cancel(rows, MISSING_FIELD, f"No value for {{{name}}} and no default.")
+    too_long = _too_long(campaign, template, queryset, fields)
+    return LeftOut(missing=missing, too_long=too_long)
+
+
+def _too_long(
+    campaign: Campaign,
+    template: merge.Template,
+    queryset: QuerySet[Message],
+    fields: Sequence[str],
+) -> int:
+    renderer = Renderer(template, campaign.transliterate)
+    if not fields:
+        try:
+            over = renderer.measure(renderer.render({}))[2]
+        except merge.MissingValueError:
+            return 0
+        return _cancel(queryset, TEXT_TOO_LONG, _too_long_note()) if over else 0
+    if not _may_be_too_long(renderer, queryset, fields):
+        return 0
+    over_combos = []
+    for chunk in combinations(queryset, fields):
+        for row in chunk:
+            try:
+                text = renderer.render_row(row)
+            except merge.MissingValueError:
+                continue
+            if renderer.measure(text)[2]:
+                over_combos.append(row[:-1])
+    cancelled = 0
+    for start in range(0, len(over_combos), _CHUNK):
+        q = Q(pk__in=[])
+        for values in over_combos[start : start + _CHUNK]:
+            q |= match(values, fields)
+        cancelled += _cancel(
+            with_values(queryset, fields).filter(q), TEXT_TOO_LONG, _too_long_note()
+        )
+    return cancelled
+
+
+def _may_be_too_long(
+    renderer: Renderer, queryset: QuerySet[Message], fields: Sequence[str]
+) -> bool:
+    """Whether any rendering can be over the limit, from each field's longest value (one
+    aggregate query): usually not, and then no recipient needs rendering at all.
+
+    A character takes at most two units, and transliteration writes at most four letters for
+    one (щ → shch).
+    """
+    longest = with_values(queryset, fields).aggregate(
+        **{f"n{i}": Max(Length(alias(i))) for i in range(len(fields))}
+    )
+    chars = sum(len(piece) for piece in renderer.pieces)
+    for _index, position, default, _name in renderer.slots:
+        chars += max(longest[f"n{position}"] or 0, len(default or ""))
+    bound = 2 * chars * (4 if renderer.transliterated else 1)
+    return bound > min(renderer.limits.values())
+
+
+def _too_long_note() -> str:
+    return "The text with this recipient's values is over the gateway's limit."
+
+
+def _cancel(rows: QuerySet[Message], code: str, message: str) -> int:
+    return change_status(
+        rows,
+        Status.PENDING,
+        Status.CANCELLED,
+        code=code,
+        note=message,
+        error_code=code,
+        error_message=message[:255],
+    )
