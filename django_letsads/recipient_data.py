@@ -11,23 +11,18 @@ agree:
   message's ``data`` holds (``None``, a dict, or anything code stored): it never raises.
 * :func:`data_fields` says which fields a campaign's recipients have (for the campaign form's
   "no recipient has this field" error), in one query.
-* :func:`without_values` narrows messages to those whose data lacks a value for a placeholder
-  of a text that has no default: the ones the worker would fail ``MISSING_FIELD`` (for the
-  confirmation, which leaves them out), in SQL; :func:`leave_out_without_values` cancels the
-  pending ones.
+
+Leaving out, before sending, the recipients a text cannot be rendered for is
+:mod:`django_letsads.leaving_out`'s job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import connections, router
-from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Length
 
-from django_letsads import merge
 from django_letsads.models import Message
 
 if TYPE_CHECKING:
@@ -77,54 +72,3 @@ def data_fields(campaign: Campaign | int) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign_id])
         return {str(key) for (key,) in cursor.fetchall()}
-
-
-def required_fields(text: str) -> list[str]:
-    """The data fields ``text`` uses without a default (not ``unsubscribe_url``, which every
-    message has); ``[]`` for a text without placeholders. Raises :class:`merge.TemplateError`."""
-    from django_letsads.rendering import FIELDS
-
-    if not merge.has_placeholders(text):
-        return []
-    parts = merge.parse(text).parts
-    names = (p.name for p in parts if isinstance(p, merge.Placeholder) and p.default is None)
-    return [name for name in dict.fromkeys(names) if name not in FIELDS]
-
-
-def without_values(messages: QuerySet[Message], text: str) -> QuerySet[Message]:
-    """Those of ``messages`` that ``text`` cannot be rendered for: a field it uses without a
-    default is missing, JSON ``null`` or empty in their ``data`` (as :mod:`merge` counts a
-    value). One query when evaluated; none of ``messages`` for a text whose fields all have
-    defaults. Raises :class:`merge.TemplateError` for a text that is not a valid template."""
-    fields = required_fields(text)
-    if not fields:
-        return messages.none()
-    lacking = Q()
-    aliases: dict[str, Any] = {}
-    for n, name in enumerate(fields):
-        alias = f"_letsads_v{n}"
-        # The length, not the text: SQLite compares a key's text with JSON, not with "". On
-        # SQLite the text of JSON null is "null": the exact lookup of the key finds it.
-        aliases[alias] = Length(KeyTextTransform(name, "data"))
-        aliases[alias + "j"] = KeyTransform(name, "data")
-        lacking |= Q(**{f"{alias}__isnull": True}) | Q(**{alias: 0}) | Q(**{alias + "j": None})
-    return messages.alias(**aliases).filter(lacking)
-
-
-def leave_out_without_values(campaign: Campaign) -> int:
-    """Cancel the pending messages of ``campaign`` its text cannot be rendered for
-    (:func:`without_values`), with ``error_code`` ``MISSING_FIELD`` and a history row each, so
-    none is claimed only to fail; returns how many. For the confirmation, before sending."""
-    from django_letsads.rendering import MISSING_FIELD
-    from django_letsads.status import Status
-    from django_letsads.transitions import change_status
-
-    lacking = without_values(campaign.messages.filter(status=Status.PENDING), campaign.text)
-    return change_status(
-        lacking,
-        Status.PENDING,
-        Status.CANCELLED,
-        code=MISSING_FIELD,
-        note="no value and no default for a field of the text",
-        error_code=MISSING_FIELD,
-    )

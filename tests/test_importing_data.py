@@ -171,8 +171,9 @@ def test_the_duplicate_columns_error_is_translated(superuser_client):
 
 
 @pytest.mark.parametrize("field", ["code", "ім_я", "a__b"])
-def test_without_values_finds_the_messages_the_worker_would_fail(campaign, field):
-    from django_letsads.recipient_data import without_values
+def test_leaving_out_finds_exactly_the_messages_the_worker_would_fail(campaign, field):
+    """Empty, JSON null, another key or no data at all is no value; ``0`` is one ("0")."""
+    from django_letsads.leaving_out import leave_out
 
     import_recipients(campaign, "380501111111\n380501111112\n380501111113\n380501111114\n")
     import_recipients(campaign, "380501111115\n380501111116\n")
@@ -185,13 +186,19 @@ def test_without_values_finds_the_messages_the_worker_would_fail(campaign, field
     }
     for number, data in values.items():
         campaign.messages.filter(recipient=number).update(data=data)
+    campaign.text = "Hi {" + field + "|x} {unsubscribe_url}"
+    assert leave_out(campaign).missing == 0
 
-    lacking = without_values(campaign.messages.all(), "Hi {name|you}, {" + field + "}!")
+    campaign.text = "Hi {name|you}, {" + field + "}!"
+    assert leave_out(campaign).missing == 4
 
-    assert set(lacking.values_list("recipient", flat=True)) == {
+    assert set(
+        campaign.messages.filter(status="cancelled", error_code="MISSING_FIELD").values_list(
+            "recipient", flat=True
+        )
+    ) == {
         "380501111112",
         "380501111113",
         "380501111114",
         "380501111115",  # no data at all
     }
-    assert not without_values(campaign.messages.all(), "Hi {" + field + "|x} {unsubscribe_url}")

@@ -110,14 +110,15 @@ def test_a_csv_with_name_and_two_columns_is_rendered_exactly_and_grouped(letsads
     assert (segments["380501111114"].encoding, segments["380501111114"].segments) == ("GSM-7", 2)
     billed = sum(info.segments for info in segments.values())
     assert before - balance.balance == billed * balance.price
-    # What each message stored is what it was sent; the one without a code is failed, counted.
+    # What each message stored is what it was sent; the one without a code was left out when
+    # the campaign started (cancelled, never claimed), and counted.
     stored = dict(campaign.messages.values_list("recipient", "text"))
     assert all(stored[n] == t for n, t in by_recipient.items())
     counts = campaign.status_counts()
-    assert (counts[S.QUEUED], counts[S.FAILED]) == (115, 1)
-    failed = campaign.messages.get(recipient="380501111115")
-    assert failed.error_code == "MISSING_FIELD"
-    assert "{code}" in failed.error_message
+    assert (counts[S.QUEUED], counts[S.CANCELLED], counts[S.FAILED]) == (115, 1, 0)
+    left_out = campaign.messages.get(recipient="380501111115")
+    assert left_out.error_code == "MISSING_FIELD"
+    assert "{code}" in left_out.error_message
 
 
 @pytest.mark.django_db
@@ -200,13 +201,13 @@ def test_the_admin_form_shows_the_text_of_a_sending_campaign_read_only(superuser
 
 @pytest.mark.django_db
 def test_recipients_without_values_can_be_left_out_before_sending(letsads_simulator):
-    from django_letsads.recipient_data import leave_out_without_values
+    from django_letsads.leaving_out import leave_out
 
     a, b, c = numbers(3)
     campaign = make_campaign([a, b, c], text="Hi {name|you}, code {code}")
     _give_data(campaign, {a: {"code": "1"}, b: {"code": ""}})
 
-    assert leave_out_without_values(campaign) == 2
+    assert leave_out(campaign).missing == 2
 
     SendWorker().run_once()
     assert [(e.text, e.recipients) for e in letsads_simulator.sends()] == [("Hi you, code 1", (a,))]
