@@ -143,6 +143,7 @@ def otp_site(project_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str,
 )
 def test_typed_digits_survive_a_status_update(otp_site: tuple[str, Path]) -> None:
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
 
     url, database = otp_site
@@ -175,11 +176,17 @@ def test_typed_digits_survive_a_status_update(otp_site: tuple[str, Path]) -> Non
         with sqlite3.connect(database) as db:
             db.execute("UPDATE django_letsads_message SET status = 'delivered'")
 
+        def shown_status() -> str | None:
+            # The page replaces the row when the status changes: a row found just before that
+            # is gone by the time it is read, which is no answer yet.
+            try:
+                row = browser.find_element("css selector", "tr.message")
+                return row.get_attribute("data-status")
+            except StaleElementReferenceException:
+                return None
+
         deadline = time.monotonic() + 15
-        while (
-            browser.find_element("css selector", "tr.message").get_attribute("data-status")
-            != "delivered"
-        ):
+        while shown_status() != "delivered":
             assert time.monotonic() < deadline, "the status did not update"
             time.sleep(0.3)
         assert "delivered" in browser.find_element("css selector", "tr.message").text

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from django_letsads.campaigns import resume_campaign, schedule_campaign
-from django_letsads.models import Campaign, Message
+from django_letsads.models import Campaign, Message, WorkerHeartbeat
 from tests.factories import make_campaign, numbers, start_worker, worker_env
 
 S = Message.Status
@@ -87,6 +87,14 @@ def test_four_workers_start_a_scheduled_campaign_once_and_send_each_recipient_on
             lambda: not campaign.messages.filter(status__in=[S.PENDING, S.SENDING]).exists(),
             240,
             "the campaign to be sent",
+        )
+        # On a loaded machine three workers can send everything while the fourth is still
+        # starting; SIGTERM before its loop runs would kill it. Its first round's heartbeat
+        # says its loop (and its signal handler) is running.
+        wait_until(
+            lambda: WorkerHeartbeat.objects.filter(pid__in=[w.pid for w in workers]).count() == 4,
+            120,
+            "every worker to have run a round",
         )
     finally:
         outputs = stop(workers)

@@ -95,7 +95,8 @@ def counter(driver: Any) -> dict[str, str]:
 def test_campaign_from_form_to_delivered(
     browser: Any, live_server: Any, transactional_db: None, letsads_simulator: Any, tmp_path: Path
 ) -> None:
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     forget_balance()
     User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
@@ -164,7 +165,10 @@ def test_campaign_from_form_to_delivered(
     def run_action(value: str) -> None:
         browser.find_element("css selector", f"input.action-select[value='{campaign.pk}']").click()
         Select(browser.find_element("name", "action")).select_by_value(value)
+        old_page = browser.find_element("tag name", "html")
         browser.find_element("css selector", "button[name=index]").click()
+        # The next page, not the list still on screen while it loads.
+        WebDriverWait(browser, 20).until(staleness_of(old_page))
 
     run_action("send_campaigns")
     page = browser.find_element("id", "content").text
