@@ -83,9 +83,11 @@ class MeasureQuery:
         fields: Sequence[str],
         renderers: list[Renderer],
         maps: dict[int, dict[str, str]],
+        max_id: int = 0,
     ) -> None:
         self.renderers = renderers
         self.maps = maps
+        self.narrow_ids = max_id < _ID_SPAN
         self.required = renderers[0].required
         self.fields = range(len(fields))
         base, base_params = base_query(queryset, fields)
@@ -226,8 +228,14 @@ class MeasureQuery:
                 f"count(*) FILTER (WHERE b{n} = {_OVER})",
                 f"count(*) FILTER (WHERE b{n} = {_UNCOUNTED})",
                 "0" if per_message else f"count(DISTINCT h{n}) FILTER (WHERE {sent})",
-                f"max(ARRAY[c{n}::bigint, -id]) FILTER (WHERE {sent})",
-                f"min(ARRAY[c{n}::bigint, id]) FILTER (WHERE {sent})",
+                # The first recipient's (lowest id) of the longest and of the shortest text,
+                # as one number each: characters above, the id below (an array per row costs).
+                f"max((c{n}::bigint << {_ID_BITS}) + {_ID_SPAN - 1} - id) FILTER (WHERE {sent})"
+                if self.narrow_ids
+                else f"max(ARRAY[c{n}::bigint, -id]) FILTER (WHERE {sent})",
+                f"min((c{n}::bigint << {_ID_BITS}) + id) FILTER (WHERE {sent})"
+                if self.narrow_ids
+                else f"min(ARRAY[c{n}::bigint, id]) FILTER (WHERE {sent})",
             ]
             for encoding, parts in _buckets(renderer):
                 code = parts + (100 if encoding == GSM7 else 0)
@@ -265,8 +273,12 @@ class MeasureQuery:
             figures.distinct_texts = figures.recipients
         # The ids of the longest and shortest texts (the first recipient's of each length),
         # rendered by _fill_texts.
-        figures.longest = "" if longest is None else str(-longest[1])
-        figures.shortest = "" if shortest is None else str(shortest[1])
+        if longest is not None:
+            first = _ID_SPAN - 1 - (longest & (_ID_SPAN - 1)) if self.narrow_ids else -longest[1]
+            figures.longest = str(first)
+        if shortest is not None:
+            first = shortest & (_ID_SPAN - 1) if self.narrow_ids else shortest[1]
+            figures.shortest = str(first)
         return figures
 
     def too_long(self, n: int) -> tuple[str, list[Any]]:
@@ -276,6 +288,10 @@ class MeasureQuery:
             [*self.inner.params, SHOWN_NUMBERS],
         )
 
+
+#: Ids below 2 ** 40 share a number with a text's length (:meth:`MeasureQuery.aggregate`).
+_ID_BITS = 40
+_ID_SPAN = 1 << _ID_BITS
 
 #: The codes of recipients left out, over the limit, or whose segments SQL cannot count.
 _MISSING, _OVER, _UNCOUNTED = -1, -2, -3

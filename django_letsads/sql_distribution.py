@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from django_letsads import merge
 from django_letsads.bulk_rendering import Renderer
@@ -71,7 +71,8 @@ def measured(
                 maps = {i: {v: latin(v) for v in values} for i, values in found.items()}
         if not renderers:
             return {}
-        query = MeasureQuery(queryset, fields, list(renderers.values()), maps)
+        max_id = queryset.aggregate(most=Max("id"))["most"] or 0
+        query = MeasureQuery(queryset, fields, list(renderers.values()), maps, max_id)
         cursor.execute(*query.aggregate(per_message))
         row = cursor.fetchone()
         for index, mode in enumerate(renderers):
