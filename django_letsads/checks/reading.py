@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_letsads.conf import DEFAULTS
+from django_letsads.defaults import DEFAULTS
 from django_letsads.settings_rules import (
     Problem,
     account_dicts,
