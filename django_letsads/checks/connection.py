@@ -87,6 +87,16 @@ _CREDENTIALS_HINT = (
 )
 
 
+def _credentials_messages(
+    level: type[Warning] | type[Error], check_id: str, after: str = ""
+) -> list[CheckMessage]:
+    """One message of ``level`` naming the missing credentials (``after`` appended), or none."""
+    path, missing = _missing_credentials()
+    if not missing:
+        return []
+    return [level(_credentials_text(path, missing) + after, hint=_CREDENTIALS_HINT, id=check_id)]
+
+
 @register(Tags.compatibility)
 def check_credentials(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
@@ -94,28 +104,16 @@ def check_credentials(
     # Only a warning: the credentials are needed to talk to the gateway, not to migrate, run
     # tests or start the simulator. Sending without them still raises LetsAdsConfigurationError,
     # and ``check --deploy`` (check_credentials_deploy) makes it an error.
-    path, missing = _missing_credentials()
-    if not missing:
-        return []
-    return [
-        Warning(
-            _credentials_text(path, missing) + " Sending will fail until they are set.",
-            hint=_CREDENTIALS_HINT,
-            id="django_letsads.W020",
-        )
-    ]
+    return _credentials_messages(
+        Warning, "django_letsads.W020", " Sending will fail until they are set."
+    )
 
 
 @register(Tags.security, deploy=True)
 def check_credentials_deploy(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    path, missing = _missing_credentials()
-    if not missing:
-        return []
-    return [
-        Error(_credentials_text(path, missing), hint=_CREDENTIALS_HINT, id="django_letsads.E001")
-    ]
+    return _credentials_messages(Error, "django_letsads.E001")
 
 
 @register(Tags.compatibility)
