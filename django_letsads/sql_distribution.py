@@ -36,7 +36,8 @@ from django_letsads import merge
 from django_letsads.bulk_rendering import Renderer
 from django_letsads.data_values import WORK_MEM, alias, with_values
 from django_letsads.distribution import TextDistribution
-from django_letsads.measure_sql import TOUCHED, MeasureQuery, base_query
+from django_letsads.measure_codes import TOUCHED
+from django_letsads.measure_sql import MeasureQuery, base_query
 from django_letsads.models import Message
 
 #: Distinct values to transliterate in Python at most; beyond, the text is rendered in Python.
