@@ -83,3 +83,12 @@ def session_browser(
         yield driver
     finally:
         browsers.clean(kind, window, implicit_wait)
+
+
+def wait_for_login(driver: Any, timeout: float = 20) -> None:
+    """After the login form's submit: wait until its POST has been answered (the redirect away
+    from the login page). Going on at once races it: the next ``get`` can leave before the
+    session cookie is set, and the page asked for is the login form again."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: "/login/" not in d.current_url)

@@ -24,7 +24,7 @@ from django_letsads.admin.balance import forget_balance
 from django_letsads.campaigns import poll_now
 from django_letsads.models import Campaign
 from django_letsads.status import Status
-from tests.browser.conftest import Browsers, session_browser
+from tests.browser.conftest import Browsers, session_browser, wait_for_login
 from tests.factories import make_campaign, numbers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -99,7 +99,7 @@ def log_in(browser: Any, live_server: Any) -> None:
     browser.find_element("name", "username").send_keys("admin")
     browser.find_element("name", "password").send_keys("secret-pw")
     browser.find_element("css selector", "input[type=submit]").click()
-    browser.find_element("id", "content")
+    wait_for_login(browser)
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20) -> Any:

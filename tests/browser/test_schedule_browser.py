@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
+from tests.browser.conftest import wait_for_login
 from tests.browser.test_admin_browser import browser, pytestmark, shot
 from tests.factories import make_campaign, numbers
 
@@ -39,6 +40,7 @@ def test_schedule_a_campaign_and_see_when_it_starts(
     browser.find_element("name", "username").send_keys("admin")
     browser.find_element("name", "password").send_keys("secret-pw")
     browser.find_element("css selector", "input[type=submit]").click()
+    wait_for_login(browser)
 
     browser.get(f"{live_server.url}/admin/django_letsads/campaign/")
     browser.find_element("css selector", f"input.action-select[value='{campaign.pk}']").click()

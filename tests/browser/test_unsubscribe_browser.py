@@ -16,6 +16,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from django_letsads.models import Campaign, OptOut
+from tests.browser.conftest import wait_for_login
 from tests.browser.test_admin_browser import browser, pytestmark, shot  # noqa: F401 - fixture
 from tests.factories import make_campaign
 
@@ -58,6 +59,7 @@ def test_a_recipient_unsubscribes_from_the_link_in_the_sms(
     browser.find_element("name", "username").send_keys("admin")
     browser.find_element("name", "password").send_keys("secret-pw")
     browser.find_element("css selector", "input[type=submit]").click()
+    wait_for_login(browser)
     browser.get(f"{live_server.url}/admin/django_letsads/optout/")
     rows = browser.find_elements("css selector", "#result_list tbody tr")
     assert len(rows) == 1
