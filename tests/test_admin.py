@@ -259,7 +259,7 @@ def test_the_action_itself_refuses_a_user_without_the_permission(rf):
     from django.contrib import admin
     from django.core.exceptions import PermissionDenied
 
-    from django_letsads.admin.actions import send_campaigns
+    from django_letsads.admin.send_action import send_campaigns
 
     campaign = draft(1)
     request = rf.post("/", {"post": "yes"})
