@@ -41,3 +41,14 @@ def no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """The machine's proxy settings removed, so requests to 127.0.0.1 go there directly; a module
     of such tests says ``pytestmark = pytest.mark.usefixtures("no_proxy_from_the_machine")``."""
     no_proxies(monkeypatch)
+
+
+@pytest.fixture
+def fresh_balance() -> Iterator[None]:
+    """No account balance remembered by the admin from another test, before or after this one;
+    a module of admin tests says ``pytest.mark.usefixtures("fresh_balance")``."""
+    from django_letsads.admin.balance import forget_balance
+
+    forget_balance()
+    yield
+    forget_balance()
