@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
-
 from django_letsads import text
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
-from tests.browser import test_admin_browser
-from tests.browser.test_admin_browser import shot
+from tests.browser.chromium import BROWSER_MARKS, log_in, shot
 from tests.factories import numbers
 
-pytestmark = test_admin_browser.pytestmark
-browser = test_admin_browser.browser  # the same headless Chromium fixture
+pytestmark = BROWSER_MARKS
 
 ROWS: list[dict[str, str] | None] = [
     {"name": "Ann", "city": "Lviv"},
@@ -37,11 +33,7 @@ def test_typing_a_template_shows_the_longest_and_shortest_rendering(
         Message(campaign=campaign, recipient=number, data=data, status=Status.PENDING)
         for number, data in zip(numbers(len(ROWS)), ROWS, strict=True)
     )
-    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element("name", "username").send_keys("admin")
-    browser.find_element("name", "password").send_keys("secret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    log_in(browser, live_server)
     WebDriverWait(browser, 10).until(lambda driver: "Site administration" in driver.title)
 
     browser.get(f"{live_server.url}/admin/django_letsads/campaign/{campaign.pk}/change/")
