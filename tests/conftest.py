@@ -52,3 +52,17 @@ def fresh_balance() -> Iterator[None]:
     forget_balance()
     yield
     forget_balance()
+
+
+@pytest.fixture
+def empty_cache() -> Iterator[None]:
+    """Django's cache emptied before and after the test (the Send confirmation's holds, the
+    balance); a module says ``pytest.mark.usefixtures("empty_cache")``."""
+    from django.core.cache import cache
+
+    from django_letsads.admin.balance import forget_balance
+
+    cache.clear()
+    forget_balance()
+    yield
+    cache.clear()

@@ -12,27 +12,17 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
 from django_letsads.status import Status
 from tests.factories import make_campaign, numbers, staff_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 CHANGELIST = reverse("admin:django_letsads_campaign_changelist")
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    forget_balance()
-    yield
-    cache.clear()
 
 
 def login(name: str, *codenames: str, superuser: bool = False) -> Client:

@@ -9,27 +9,17 @@ import re
 from html import unescape
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.status import Status
 from tests.factories import numbers, staff_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 CHANGELIST = reverse("admin:django_letsads_campaign_changelist")
 FILLER = "x" * 150
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    forget_balance()
-    yield
-    cache.clear()
 
 
 def campaign_with(text: str, rows: list[dict[str, str] | None], start: int = 0) -> Campaign:
