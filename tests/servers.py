@@ -9,7 +9,6 @@ settings from sending the client's requests elsewhere.
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -67,13 +66,6 @@ def loopback(
 
 def url_of(server: ThreadingHTTPServer, *, scheme: str = "http", path: str = "/api") -> str:
     return f"{scheme}://127.0.0.1:{server.server_address[1]}{path}"
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that was free a moment ago, for a server started in another process."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:

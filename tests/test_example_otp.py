@@ -4,6 +4,8 @@ place (the page never reloads the form, so typed digits stay)."""
 from __future__ import annotations
 
 import json
+import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,11 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium
-from tests.servers import free_port
 from tests.test_example_project import PROJECT, manage, project_env, shell
 
 __all__ = ["project_env"]  # a fixture, used by name
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 def test_a_word_as_phone_number_is_a_form_error_and_sends_nothing(project_env):
@@ -96,13 +99,19 @@ def test_the_status_view_lists_the_outbox_as_json(project_env):
 # -- in a browser -----------------------------------------------------------------------------
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.fixture
 def otp_site(project_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The example project's pages served by runserver, storing texts in the outbox."""
     project_env["SMS_BACKEND"] = "django_letsads.backends.outbox.SmsBackend"
     project_env["DEBUG"] = "true"
     manage(project_env, "migrate", "--noinput", "-v", "0")
-    port = free_port()
+    port = _free_port()
     server = subprocess.Popen(
         [sys.executable, str(PROJECT / "manage.py"), "runserver", "--noreload", str(port)],
         cwd=PROJECT,
@@ -129,14 +138,26 @@ def otp_site(project_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str,
 
 @pytest.mark.browser
 @pytest.mark.skipif(
-    not chromium.AVAILABLE,
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
     reason="needs Chromium and chromedriver",
 )
 def test_typed_digits_survive_a_status_update(otp_site: tuple[str, Path]) -> None:
+    from selenium import webdriver
     from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.chrome.service import Service
 
     url, database = otp_site
-    browser: Any = chromium.start_chromium("--window-size=1400,900")
+    options = webdriver.ChromeOptions()
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1400,900",
+    ):
+        options.add_argument(argument)
+    options.binary_location = CHROMIUM
+    browser: Any = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     browser.implicitly_wait(3)
     try:
         browser.get(url + "/")

@@ -11,6 +11,7 @@ import http.cookiejar
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -25,7 +26,6 @@ from typing import Any
 import pytest
 
 from django_letsads.simulator import Simulator
-from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "example_project"
@@ -188,6 +188,12 @@ def _summary(done: subprocess.CompletedProcess[str]) -> str:
 # -- the demo runner ------------------------------------------------------------------------------
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Output:
     """Collects a process's output on a thread, so that the pipe never fills and blocks it."""
 
@@ -212,7 +218,7 @@ class Output:
 
 @pytest.fixture
 def demo(project_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], Output, int]]:
-    port, sim_port = free_port(), free_port()
+    port, sim_port = _free_port(), _free_port()
     for name in ("LETSADS_LOGIN", "LETSADS_PASSWORD", "ALLOWED_HOSTS"):
         project_env.pop(name)
     process = subprocess.Popen(

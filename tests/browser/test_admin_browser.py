@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from django_letsads import text
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
-from tests.browser.chromium import BROWSER_MARKS, log_in, shot
 
-pytestmark = BROWSER_MARKS
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+        reason="needs Chromium and chromedriver (apt-get install chromium chromium-driver)",
+    ),
+]
 
 #: Texts whose counts the browser must compute exactly as text.analyze does.
 TRICKY_TEXTS = [
@@ -37,6 +49,35 @@ TRICKY_TEXTS = [
     "x" * 460,
     "Line one\nline two",
 ]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1400,1000",
+        "--lang=en",
+    ):
+        options.add_argument(argument)
+    options.binary_location = CHROMIUM
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver: Any, name: str) -> None:
+    driver.save_screenshot(str(ARTIFACTS / f"admin-{name}.png"))
 
 
 def counter(driver: Any) -> dict[str, str]:
@@ -58,9 +99,13 @@ def test_campaign_from_form_to_delivered(
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     forget_balance()
+    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
 
     # Log in.
-    log_in(browser, live_server)
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.find_element("name", "username").send_keys("admin")
+    browser.find_element("name", "password").send_keys("secret-pw")
+    browser.find_element("css selector", "input[type=submit]").click()
     assert "Site administration" in browser.title or "Django" in browser.title
 
     # A new campaign; the counter follows the typing.

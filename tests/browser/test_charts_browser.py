@@ -15,10 +15,12 @@ from django.utils import timezone
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
-from tests.browser.chromium import ARTIFACTS, BROWSER_MARKS, log_in
+from tests.browser.login import log_in
+from tests.browser.test_admin_browser import ARTIFACTS, browser  # noqa: F401 - the fixture
+from tests.browser.test_admin_browser import pytestmark as browser_marks
 from tests.factories import make_campaign, numbers
 
-pytestmark = BROWSER_MARKS
+pytestmark = browser_marks
 
 #: (prefix, share of delivered in ten): three operators with different delivery rates.
 OPERATORS = (("38067", 9), ("38050", 8), ("38063", 6))
@@ -55,7 +57,7 @@ def _luminance(css_colour: str) -> float:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_charts_are_readable_in_both_themes(
-    browser: Any,
+    browser: Any,  # noqa: F811 - the fixture
     live_server: Any,
     transactional_db: None,
     theme: str,

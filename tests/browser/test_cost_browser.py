@@ -15,11 +15,13 @@ from django.test import override_settings
 from django_letsads import text
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
-from tests.browser.chromium import BROWSER_MARKS, log_in, shot
-from tests.browser.test_admin_browser import counter
+from tests.browser import test_admin_browser
+from tests.browser.login import log_in
+from tests.browser.test_admin_browser import counter, shot
 from tests.test_translit import RESOLUTION_EXAMPLES
 
-pytestmark = BROWSER_MARKS
+pytestmark = test_admin_browser.pytestmark
+browser = test_admin_browser.browser  # the same headless Chromium fixture
 
 #: Texts the browser must transliterate and fix exactly as Python does.
 SAMPLES = [

@@ -7,10 +7,13 @@ from typing import Any
 from django_letsads import text
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
-from tests.browser.chromium import BROWSER_MARKS, log_in, shot
+from tests.browser import test_admin_browser
+from tests.browser.login import log_in
+from tests.browser.test_admin_browser import shot
 from tests.factories import numbers
 
-pytestmark = BROWSER_MARKS
+pytestmark = test_admin_browser.pytestmark
+browser = test_admin_browser.browser  # the same headless Chromium fixture
 
 ROWS: list[dict[str, str] | None] = [
     {"name": "Ann", "city": "Lviv"},

@@ -1,6 +1,6 @@
 """Scheduling a campaign from the admin in a real browser, then seeing when it starts in the list.
 
-Uses the headless Chromium fixture of ``tests/browser/conftest.py``. The clock is not frozen (the
+Uses the headless Chromium fixture of ``test_admin_browser``. The clock is not frozen (the
 browser's cookies live on the real one); the time chosen is tomorrow, 10:00 in the site's zone,
 so the test holds at any hour.
 """
@@ -15,10 +15,11 @@ from django.utils.formats import date_format
 
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
-from tests.browser.chromium import BROWSER_MARKS, log_in, shot
+from tests.browser.login import log_in
+from tests.browser.test_admin_browser import browser, pytestmark, shot
 from tests.factories import make_campaign, numbers
 
-pytestmark = BROWSER_MARKS
+__all__ = ["browser", "pytestmark"]  # the fixture (used by name) and the browser marks
 
 
 def test_schedule_a_campaign_and_see_when_it_starts(

@@ -15,13 +15,14 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from django_letsads.models import Campaign, OptOut
-from tests.browser.chromium import log_in, shot
+from tests.browser.login import log_in
+from tests.browser.test_admin_browser import browser, pytestmark, shot  # noqa: F401 - fixture
 from tests.factories import make_campaign
 
 
 @pytest.mark.letsads_simulator(undelivered_share=0)
 def test_a_recipient_unsubscribes_from_the_link_in_the_sms(
-    browser: Any,
+    browser: Any,  # noqa: F811 - the fixture imported above
     live_server: Any,
     transactional_db: None,
     letsads_simulator: Any,
