@@ -1,0 +1,177 @@
+"""Keep-alive connections to the gateway through ``http.client``, for the client's usual case.
+
+A worker makes thousands of requests a minute, each a small POST on a kept-alive connection, and
+the poller one per message. Through ``requests`` and urllib3 each cost about 600 µs of CPU, most
+of it their per-request bookkeeping (connection-pool keys, retries, timeouts, response objects),
+and the CPU of the worker process is what limits a send on a small machine; ``http.client``
+alone does the same request for about 400 µs (``docs/benchmarks.rst``). So the client uses
+:class:`Pool` when nothing of ``requests`` is needed, and ``requests`` otherwise
+(``LetsAdsClient._route_to`` decides):
+
+* used: the client's own session (none given), no proxy for the URL in the environment
+  (``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` as ``requests`` reads them), no client
+  certificate;
+* kept from ``requests``: the prepared URL (checked, IDNA host, quoted path, credentials in the
+  URL as a basic ``Authorization``), its default headers, and for https the CA bundle it would
+  verify against (``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, else certifi's) with the host name
+  checked;
+* the same edges as through ``requests``: one deadline per call (the watchdog of
+  :mod:`~django_letsads.transport` shuts the socket), the size cap and decoding of
+  :func:`~django_letsads.transport.read_body`, a body cut short is a broken connection, a
+  connection reused only after a complete answer and only if the server did not close it.
+
+A failure to open the TCP connection raises :class:`NotSent` (nothing was written, the request
+may be retried); anything after it is the caller's to classify as maybe sent.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os.path
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import Message
+from urllib.parse import urlsplit
+
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from urllib3.util.wait import wait_for_read
+
+from django_letsads import transport
+
+
+class NotSent(Exception):
+    """The connection could not be opened: no byte of the request left."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how one URL is posted to: the parts of the request ``requests`` prepared."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    headers: dict[str, str]
+    context: ssl.SSLContext | None
+
+
+def target_for(url: str, path: str, headers: dict[str, str], verify: bool | str) -> Target:
+    """The :class:`Target` of a prepared URL (``url``, its ``path`` with the query) and headers.
+
+    ``verify`` is ``True`` (certifi's bundle, as ``requests``) or the path of a CA bundle file or
+    directory; the context is built here, once per URL, not per request.
+    """
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    context = None
+    if https:
+        # What requests verifies against: its default bundle (certifi's), or a file or a
+        # directory of CA certificates.
+        where = DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
+        directory = os.path.isdir(where)
+        context = ssl.create_default_context(
+            cafile=None if directory else where, capath=where if directory else None
+        )
+    # http.client adds Content-Length for the body and Host from the connection.
+    kept = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "host")}
+    return Target(
+        scheme=parts.scheme,
+        host=parts.hostname or "",
+        port=parts.port or (443 if https else 80),
+        path=path,
+        headers=kept,
+        context=context,
+    )
+
+
+class Answer:
+    """An answer's status line and headers, with its body still to read (``read1``)."""
+
+    def __init__(self, pool: Pool, target: Target, conn: http.client.HTTPConnection) -> None:
+        self._pool = pool
+        self._target = target
+        self._conn = conn
+        self._response = conn.getresponse()
+        self.status_code = self._response.status
+        self.headers: Message = self._response.msg
+
+    def read1(self, size: int) -> bytes:
+        """At most ``size`` bytes of the body, with one read; ``b""`` at its complete end."""
+        response = self._response
+        data = response.read1(size)
+        if not data and response.length:
+            # ``http.client`` ends the body quietly where the connection ended it.
+            raise http.client.IncompleteRead(b"", response.length)
+        return data
+
+    def close(self) -> None:
+        """Drop the connection with the answer (unread or broken: it cannot serve another)."""
+        self._response.close()
+        self._conn.close()
+
+    def release(self) -> None:
+        """The body was read to its end: keep the connection for the next request if it can."""
+        response = self._response
+        complete = response.isclosed() or response.length == 0
+        response.close()
+        if complete and not response.will_close and self._conn.sock is not None:
+            self._pool.put(self._target, self._conn)
+        else:
+            self._conn.close()
+
+
+class Pool:
+    """Idle kept-alive connections per host, each used by one call at a time; thread-safe."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+
+    def post(self, target: Target, body: bytes, call: transport.Call) -> Answer:
+        """POST ``body`` to ``target`` under ``call``'s deadline; the answer's body is unread."""
+        conn = self._take(target)
+        transport.attach(call, conn)
+        try:
+            if conn.sock is None:
+                conn.timeout = call.remaining()
+                try:
+                    http.client.HTTPConnection.connect(conn)  # TCP only: nothing written yet
+                except OSError as exc:
+                    raise NotSent(type(exc).__name__) from None
+                if target.context is not None:
+                    tcp = conn.sock
+                    assert tcp is not None  # connect() set it or raised
+                    conn.sock = target.context.wrap_socket(tcp, server_hostname=target.host)
+            else:
+                conn.sock.settimeout(call.remaining())
+            conn.request("POST", target.path, body, target.headers)
+            return Answer(self, target, conn)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _take(self, target: Target) -> http.client.HTTPConnection:
+        key = (target.scheme, target.host, target.port)
+        with self._lock:
+            idle = self._idle.get(key)
+            while idle:
+                conn = idle.pop()
+                # Readable while idle: the server closed it (or sent what nobody asked for).
+                if conn.sock is not None and not wait_for_read(conn.sock, timeout=0.0):
+                    return conn
+                conn.close()
+        if target.context is not None:
+            return http.client.HTTPSConnection(target.host, target.port, context=target.context)
+        return http.client.HTTPConnection(target.host, target.port)
+
+    def put(self, target: Target, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            self._idle.setdefault((target.scheme, target.host, target.port), []).append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
