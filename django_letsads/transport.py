@@ -48,6 +48,8 @@ class Call:
         #: An ``http.client``/urllib3 connection: what is shut down is its ``sock``.
         self.connection: Any = None
         self.expired = False
+        #: The call ended: its place in the watchdog's heap is dropped when next it looks.
+        self.finished = False
 
     def remaining(self) -> float:
         """Seconds left; a tiny positive floor, because a socket timeout of 0 means non-blocking."""
@@ -105,14 +107,19 @@ class _Watchdog:
                 self._lock.notify()
 
     def forget(self, call: Call) -> None:
-        # Finished calls leave the heap lazily at their deadline; from now on the connection
+        # Finished calls leave the heap lazily, all those at its top at once, so the thread
+        # wakes about once per timeout rather than once per call; from now on the connection
         # (back in the pool, perhaps serving another call) is no longer theirs to shut down.
         with self._lock:
             call.connection = None
+            call.finished = True
 
     def _run(self) -> None:
         with self._lock:
             while True:
+                heap = self._heap
+                while heap and heap[0][2].finished:
+                    heapq.heappop(heap)
                 if not self._heap:
                     self._lock.wait(timeout=60)
                     if not self._heap:
