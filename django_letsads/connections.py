@@ -115,6 +115,9 @@ class _Connection:
         tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if target.context is not None:
             self.sock = target.context.wrap_socket(tcp, server_hostname=target.host)
+        # Blocking from now on: the call's watchdog shuts the socket down at the deadline, and a
+        # socket with a timeout polls before every send and receive (a system call each).
+        self.sock.settimeout(None)
 
     def close(self) -> None:
         sock, self.sock = self.sock, None
@@ -175,8 +178,8 @@ class Pool:
                 conn.open(call.remaining())
                 sock = conn.sock
                 assert sock is not None  # open() set it or raised
-            else:
-                sock.settimeout(call.remaining())
+                if call.expired:  # at the deadline while there was no socket to shut down
+                    raise TimeoutError
             # One send for the whole request: with a send for the headers and another for the
             # body, each segment costs its own trip through the network stack.
             length = b"Content-Length: %d\r\n\r\n" % len(body)

@@ -247,7 +247,12 @@ def read_send(response: Response, recipients: int, scrub: Callable[[str], str] =
             f"{recipients} recipients; the messages may have been queued.",
             code="ID_COUNT_MISMATCH",
         )
-    ids = [parse_sms_id(sms_id, scrub) for sms_id in response.sms_ids]
+    # All at once while every id is good (per id, a call was most of the cost); a bad one is
+    # found, and named, by ``parse_sms_id``.
+    match = _SMS_ID_RE.fullmatch
+    ids = [int(sms_id) for sms_id in response.sms_ids if match(sms_id)]
+    if len(ids) < recipients or (ids and not (min(ids) > 0 and max(ids) <= MAX_SMS_ID)):
+        ids = [parse_sms_id(sms_id, scrub) for sms_id in response.sms_ids]
     if len(set(ids)) != len(ids):
         raise BadResponseError(
             f"The gateway returned the same id twice among {ids!r}.", code="BAD_SMS_ID"
