@@ -253,6 +253,8 @@ class LetsAdsClient:
                 f"The answer to the {kind} request cannot be decoded ({exc}).",
                 code="BAD_ENCODING",
             ) from None
+        except (TimeoutError, urllib3.exceptions.ReadTimeoutError):
+            raise self._timed_out(kind) from None
         except _BROKEN:
             raise self._lost(kind, call) from None
         if logger.isEnabledFor(logging.DEBUG):

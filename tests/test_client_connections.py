@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from django_letsads.client import LetsAdsClient
-from django_letsads.exceptions import TransportError
+from django_letsads.exceptions import GatewayTimeoutError, TransportError
 from tests.quirky_gateway import certificate, serve, xml_answer
 from tests.reliability import hostile
 from tests.reliability.hostile import HostileServer, hostile_server
@@ -97,3 +97,16 @@ def test_a_connection_the_server_closed_while_idle_is_replaced():
             assert closed.wait(5)
     assert len(server.bodies) == 3
     assert len(connections) == 3
+
+
+def test_a_stall_after_the_headers_through_a_callers_session_is_a_timeout():
+    # There the socket's own timeout ends the read (the watchdog does not know the caller's
+    # sockets): that is the call's deadline, not a connection that broke.
+    session = requests.Session()
+    with (
+        hostile_server(hostile.stall_after_headers) as server,
+        LetsAdsClient("380501234567", PASSWORD, server.url, timeout=1, session=session) as client,
+        pytest.raises(GatewayTimeoutError) as info,
+    ):
+        client.send("Test", "Hi", ["380671112233"])
+    assert info.value.maybe_sent is True
