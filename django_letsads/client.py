@@ -198,7 +198,7 @@ class LetsAdsClient:
         # (``docs/benchmarks.rst``). Redirects are judged by ``_post_once``: a redirected POST
         # could be sent twice.
         try:
-            return self._exchange.post(url, route, body.reveal(), call)
+            return self._exchange.post(url, route, body, call)
         except connections.NotSent as exc:
             if call.expired:
                 raise self._timed_out(kind) from None

@@ -40,6 +40,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.util.wait import wait_for_read
 
 from django_letsads import transport
+from django_letsads.protocol import RequestBody
 
 
 class NotSent(Exception):
@@ -168,7 +169,7 @@ class Pool:
         self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
         self._lock = threading.Lock()
 
-    def post(self, target: Target, body: bytes, call: transport.Call) -> Answer:
+    def post(self, target: Target, body: RequestBody, call: transport.Call) -> Answer:
         """POST ``body`` to ``target`` under ``call``'s deadline; the answer's body is unread."""
         conn = self._take(target)
         transport.attach(call, conn)
@@ -182,8 +183,10 @@ class Pool:
                     raise TimeoutError
             # One send for the whole request: with a send for the headers and another for the
             # body, each segment costs its own trip through the network stack.
-            length = b"Content-Length: %d\r\n\r\n" % len(body)
-            sock.sendall(b"".join((target.head, length, body)))
+            # The body stays wrapped in this frame: error pages show frames' locals.
+            data = body.reveal
+            length = b"Content-Length: %d\r\n\r\n" % len(data())
+            sock.sendall(b"".join((target.head, length, data())))
             return Answer(self, conn, sock)
         except BaseException:
             conn.close()

@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from django_letsads import __version__, connections, transport
+from django_letsads.protocol import RequestBody
 
 USER_AGENT = f"django-letsads/{__version__} python-requests/{requests.__version__}"
 
@@ -88,16 +89,16 @@ class Exchange:
             and requests.utils.select_proxy(url, proxies) is None,
         )
 
-    def post(self, url: str, route: Route, data: bytes, call: transport.Call) -> Answer:
-        """POST ``data`` to ``url``; the answer's body is left to read.
+    def post(self, url: str, route: Route, body: RequestBody, call: transport.Call) -> Answer:
+        """POST ``body`` to ``url``; the answer's body is left to read.
 
         Raises :class:`connections.NotSent` or a ``requests`` connection error when the
         connection could not be opened, and whatever the connection raises after that.
         """
         if route.direct:
-            return self._pool.post(self._target_of(url, route), data, call)
+            return self._pool.post(self._target_of(url, route), body, call)
         response = route.adapter.send(
-            self._prepared(url, data),
+            self._prepared(url, body.reveal()),
             stream=True,
             timeout=(call.remaining(), call.remaining()),
             verify=route.verify,
