@@ -154,7 +154,12 @@ def export_csv(campaign_id: int, *, bom: bool = True) -> Iterator[str]:
 def _with_data(
     campaign_id: int, fields: list[str], buffer: io.StringIO, writer: Any
 ) -> Iterator[str]:
-    """:func:`export_csv`'s rows with the data columns (a campaign whose recipients have data)."""
+    """:func:`export_csv`'s rows with the data columns (a campaign whose recipients have data).
+
+    A loop of its own rather than one loop for both kinds of campaign: one loop (a starred
+    ``*data`` target, the data cells added when there are some) cost 6-8 % more CPU per row in
+    an interleaved A/B on PostgreSQL, for campaigns with data and without.
+    """
     sent_time, final_time = _Times(), _Times()
     for count, (
         recipient,

@@ -16,7 +16,8 @@ Stateless (no database): the backends use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from django_letsads import merge
 from django_letsads.exceptions import InvalidRecipientError, InvalidTextError
@@ -43,14 +44,15 @@ def check_merge_data(merge_data: object, recipients: Iterable[str]) -> MergeData
         )
     valid = {item.number for item in normalize_many(recipients) if item.number}
     checked: MergeData = {}
-    for key, fields in merge_data.items():
-        if not isinstance(key, str):
-            raise TypeError(f"merge_data keys must be phone numbers as str, not {key!r}.")
-        if not isinstance(fields, Mapping):
-            raise TypeError(
-                f"merge_data[{key!r}] must be a mapping of field names to values, "
-                f"not {type(fields).__name__}."
-            )
+    for key, fields in _checked_items(
+        merge_data,
+        Mapping,
+        bad_key=lambda key: f"merge_data keys must be phone numbers as str, not {key!r}.",
+        bad_value=lambda key, fields: (
+            f"merge_data[{key!r}] must be a mapping of field names to values, "
+            f"not {type(fields).__name__}."
+        ),
+    ):
         try:
             number = normalize(key)
         except InvalidRecipientError as exc:
@@ -66,16 +68,36 @@ def check_merge_data(merge_data: object, recipients: Iterable[str]) -> MergeData
 
 
 def _fields(key: str, fields: Mapping[object, object]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in fields.items():
-        if not isinstance(name, str):
-            raise TypeError(f"merge_data[{key!r}] has a field name that is not a str: {name!r}.")
-        if not isinstance(value, str):
-            raise TypeError(
+    return dict(
+        _checked_items(
+            fields,
+            str,
+            bad_key=lambda name: (
+                f"merge_data[{key!r}] has a field name that is not a str: {name!r}."
+            ),
+            bad_value=lambda name, value: (
                 f"merge_data[{key!r}][{name!r}] must be a str, not {type(value).__name__}."
-            )
-        out[name] = value
-    return out
+            ),
+        )
+    )
+
+
+def _checked_items(
+    mapping: Mapping[object, object],
+    value_type: type[Any],
+    *,
+    bad_key: Callable[[object], str],
+    bad_value: Callable[[str, object], str],
+) -> Iterator[tuple[str, Any]]:
+    """The items of ``mapping``, in order, each checked before it is given: a ``TypeError``
+    with ``bad_key``'s message for a key that is not a ``str``, ``bad_value``'s for a value
+    that is not a ``value_type``."""
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise TypeError(bad_key(key))
+        if not isinstance(value, value_type):
+            raise TypeError(bad_value(key, value))
+        yield key, value
 
 
 def render_texts(text: str, recipients: Iterable[str], merge_data: MergeData) -> dict[str, str]:

@@ -18,36 +18,54 @@ must go at night too.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from django_letsads.conf import letsads_settings
+from django_letsads.claim_window import (
+    PACE_BURST_SECONDS,
+    ClaimWindow,
+    claimable_campaigns,
+    skip_locked,
+)
 from django_letsads.leaving_out import leave_out
 from django_letsads.models import Campaign, Message
+from django_letsads.quiet_hours import holds, quiet_hours_end
 from django_letsads.signals import announce_work
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 
 logger = logging.getLogger(__name__)
 
+# With the names of quiet_hours and claim_window, which were part of this module.
+__all__ = [
+    "CAMPAIGN_EXPIRED",
+    "PACE_BURST_SECONDS",
+    "ROUND_BATCH",
+    "UNFINISHED",
+    "ClaimWindow",
+    "RoundStart",
+    "ScheduleError",
+    "begin_round",
+    "claimable_campaigns",
+    "expire_campaigns",
+    "holds",
+    "quiet_hours_end",
+    "schedule",
+    "start_due_campaigns",
+    "unschedule",
+]
+
 #: ``error_code`` of the pending messages of a campaign that expired before they were sent.
 CAMPAIGN_EXPIRED = "CAMPAIGN_EXPIRED"
 #: Campaigns that may still send, so may expire.
 UNFINISHED = (Campaign.State.SCHEDULED, Campaign.State.SENDING, Campaign.State.PAUSED)
-#: A paced campaign may take this many seconds' worth of its rate at once: enough for a worker
-#: that looks every few seconds (``letsads_send --loop`` waits 5 s when idle) to keep the pace,
-#: small enough that no minute gets more than a tenth over it.
-PACE_BURST_SECONDS = 6
 #: Campaigns started or expired per round at most, so the round's first query stays bounded.
 ROUND_BATCH = 100
 
@@ -58,43 +76,6 @@ class ScheduleError(ValueError):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _skip_locked() -> bool:
-    return connections[router.db_for_write(Campaign)].features.has_select_for_update_skip_locked
-
-
-# -- quiet hours ---------------------------------------------------------------------------------
-
-
-def quiet_hours_end(now: datetime | None = None) -> datetime | None:
-    """When the quiet hours that hold campaigns at ``now`` end, or None if they do not hold them.
-
-    The window is read as wall-clock times in ``LETSADS["TIME_ZONE"]`` on the day in question,
-    so a daylight-saving change moves it with the clocks on the wall: "09:00" is 09:00 on the
-    days the clocks change too, whatever the UTC offset that morning.
-    """
-    window = letsads_settings.QUIET_HOURS
-    if window is None:
-        return None
-    start, end = window
-    zone = letsads_settings.TIME_ZONE
-    local = (now or timezone.now()).astimezone(zone)
-    moment = local.time().replace(tzinfo=None)
-    day = local.date()
-    if start < end:  # the same day, e.g. 13:00-14:00
-        if not start <= moment < end:
-            return None
-    elif moment >= start:  # crossing midnight, before it: ends tomorrow
-        day += timedelta(days=1)
-    elif moment >= end:  # crossing midnight, between its end and its next start
-        return None
-    return datetime.combine(day, end, tzinfo=zone)
-
-
-def holds(campaign: Campaign, now: datetime | None = None) -> datetime | None:
-    """When ``campaign`` stops being held by quiet hours, or None if they do not hold it."""
-    return None if campaign.ignore_quiet_hours else quiet_hours_end(now)
 
 
 # -- scheduling ----------------------------------------------------------------------------------
@@ -214,7 +195,7 @@ def start_due_campaigns(now: datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        due = _due(now).select_for_update(skip_locked=_skip_locked())
+        due = _due(now).select_for_update(skip_locked=skip_locked())
         rows = list(
             due.order_by("scheduled_at").values_list("id", "scheduled_at", "expires_at")[
                 :ROUND_BATCH
@@ -254,7 +235,7 @@ def expire_campaigns(now: datetime | None = None) -> tuple[list[int], int]:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        qs = _expiring(now).select_for_update(skip_locked=_skip_locked())
+        qs = _expiring(now).select_for_update(skip_locked=skip_locked())
         ids = list(qs.order_by().values_list("id", flat=True)[:ROUND_BATCH])
         messages = 0
         for campaign_id in ids:
@@ -271,84 +252,3 @@ def expire_campaigns(now: datetime | None = None) -> tuple[list[int], int]:
     for campaign_id in ids:
         logger.info("Campaign %s expired; its pending messages will not be sent", campaign_id)
     return ids, messages
-
-
-# -- claims --------------------------------------------------------------------------------------
-
-
-@dataclass
-class ClaimWindow:
-    """The sending campaigns a claim may take messages from now, and how many from paced ones.
-
-    Made by :func:`claimable_campaigns` inside the claim's transaction; the claim then calls
-    :meth:`record` with what it took, in the same transaction.
-    """
-
-    now: datetime
-    campaign_ids: list[int] = field(default_factory=list)
-    #: Paced campaign → (start of its free credit, seconds per message, messages allowed now).
-    paces: dict[int, tuple[datetime, float, int]] = field(default_factory=dict)
-
-    def limit(self, campaign_id: int, limit: int) -> int:
-        pace = self.paces.get(campaign_id)
-        return limit if pace is None else min(limit, pace[2])
-
-    def record(self, claimed: Mapping[int | None, int]) -> None:
-        """Charge each paced campaign for the messages the claim took from it."""
-        for campaign_id, (base, seconds, _allowed) in self.paces.items():
-            taken = claimed.get(campaign_id, 0)
-            if taken:
-                next_at = base + timedelta(seconds=seconds * taken)
-                Campaign.objects.filter(pk=campaign_id).update(pace_next_at=next_at)
-
-
-def claimable_campaigns(now: datetime | None = None) -> ClaimWindow:
-    """Which sending campaigns may give messages to a claim at ``now``, in id order.
-
-    Left out: campaigns past their expiry, campaigns held by quiet hours, and paced campaigns
-    whose pace allows nothing yet or whose pace another worker is updating right now. The pace
-    is a GCRA (a "virtual schedule"): ``pace_next_at`` is when the next message is due; a
-    campaign idle for a while may take up to ``PACE_BURST_SECONDS`` worth at once, no more, so
-    every minute carries at most its ``max_per_minute`` plus that burst, summed over all
-    workers. Call inside the claim's transaction (the paced rows are locked until it ends).
-    """
-    now = now or timezone.now()
-    window = ClaimWindow(now)
-    rows = _sending(now, quiet=quiet_hours_end(now) is not None)
-    paced = {pk: rate for pk, rate in rows if rate is not None}
-    if paced:
-        locked = Campaign.objects.filter(pk__in=list(paced)).select_for_update(
-            skip_locked=_skip_locked()
-        )
-        for pk, next_at in locked.values_list("id", "pace_next_at"):
-            rate = paced[pk]
-            if rate < 1:
-                continue
-            seconds = 60.0 / rate
-            burst = max(1, math.ceil(rate * PACE_BURST_SECONDS / 60))
-            earliest = now - timedelta(seconds=seconds * (burst - 1))
-            base = earliest if next_at is None else max(next_at, earliest)
-            if base <= now:
-                allowed = int((now - base).total_seconds() // seconds) + 1
-                window.paces[pk] = (base, seconds, allowed)
-    window.campaign_ids = [pk for pk, rate in rows if rate is None or pk in window.paces]
-    return window
-
-
-def _sending(now: datetime, *, quiet: bool) -> list[tuple[int, int | None]]:
-    """``(id, max_per_minute)`` of the sending campaigns not expired (and, in quiet hours, those
-    that ignore them), by id. Written out for the reason given at :func:`_anything_due`: it runs
-    in every claim."""
-    connection = connections[router.db_for_write(Campaign)]
-    sql = (
-        f"SELECT id, max_per_minute FROM {Campaign._meta.db_table} "  # noqa: S608 - table name from _meta, values bound
-        "WHERE state = %s AND (expires_at IS NULL OR expires_at > %s)"
-        + (" AND ignore_quiet_hours = %s" if quiet else "")
-        + " ORDER BY id"
-    )
-    params: list[Any] = [Campaign.State.SENDING, connection.ops.adapt_datetimefield_value(now)]
-    if quiet:
-        params.append(True)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(int(pk), rate) for pk, rate in cursor.fetchall()]

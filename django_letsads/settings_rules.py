@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from django_letsads.defaults import DEFAULTS
 from django_letsads.exceptions import LetsAdsConfigurationError
 
 
@@ -216,8 +217,6 @@ def problem_of(key: str, value: Any, alias: str | None = None) -> Problem | None
 
 def _structure_problems(user: dict[str, Any]) -> list[Problem]:
     """What is wrong with how a ``LETSADS`` with accounts is laid out (E080-E083)."""
-    from django_letsads.conf import DEFAULTS
-
     if not has_accounts(user):
         return []
     problems = []
@@ -268,8 +267,6 @@ def _structure_problems(user: dict[str, Any]) -> list[Problem]:
 
 def setting_problems() -> list[Problem]:
     """Every problem of the settings, in the order of :data:`RULES`; ``[]`` when all is well."""
-    from django_letsads.conf import DEFAULTS
-
     user = letsads_dict()
     if isinstance(user, Problem):
         return [user]
