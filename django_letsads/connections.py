@@ -32,7 +32,7 @@ import os.path
 import socket
 import ssl
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from urllib.parse import urlsplit
 
@@ -53,8 +53,9 @@ class Target:
 
     host: str
     port: int
-    #: The request line and headers, all but ``Content-Length`` and the blank line.
-    head: bytes
+    #: The request line and headers, all but ``Content-Length`` and the blank line. Left out of
+    #: the repr: credentials in the URL become an ``Authorization`` header here.
+    head: bytes = field(repr=False)
     context: ssl.SSLContext | None
 
     @property
@@ -80,8 +81,6 @@ def target_for(url: str, path: str, headers: dict[str, str], verify: bool | str)
             cafile=None if directory else where, capath=where if directory else None
         )
     host = parts.hostname or ""
-    # The Host header as http.client writes it: IPv6 in brackets, the scheme's port left out.
-    shown = f"[{host}]" if ":" in host else host
     default = 443 if https else 80
     port = parts.port or default
     # The Host header as http.client writes it: IPv6 in brackets, the scheme's port left out.

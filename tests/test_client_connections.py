@@ -110,3 +110,18 @@ def test_a_stall_after_the_headers_through_a_callers_session_is_a_timeout():
     ):
         client.send("Test", "Hi", ["380671112233"])
     assert info.value.maybe_sent is True
+
+
+def test_a_target_does_not_show_credentials_of_its_url_in_its_repr():
+    # Credentials in the URL become an Authorization header in the target's prepared head.
+    from django_letsads.connections import target_for
+
+    target = target_for(
+        "https://user:pw-Secret-42@gateway.example/api",
+        "/api",
+        {"Authorization": "Basic dXNlcjpwdy1TZWNyZXQtNDI="},
+        True,
+    )
+    assert b"Authorization" in target.head
+    assert "dXNlcjpwdy1TZWNyZXQtNDI" not in repr(target)
+    assert PASSWORD not in repr(target)
