@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
+from tests.browser.conftest import wait_for_login
 from tests.browser.login import log_in
 from tests.browser.test_admin_browser import ARTIFACTS, browser  # noqa: F401 - the fixture
 from tests.browser.test_admin_browser import pytestmark as browser_marks
@@ -65,6 +66,7 @@ def test_the_charts_are_readable_in_both_themes(
     forget_balance()
     campaign = _campaign()
     log_in(browser, live_server)
+    wait_for_login(browser)
     # The admin's theme switch stores the choice here and applies it on load.
     browser.execute_script("localStorage.setItem('theme', arguments[0])", theme)
     browser.set_window_size(1100, 1600)

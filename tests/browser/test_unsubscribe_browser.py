@@ -15,6 +15,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from django_letsads.models import Campaign, OptOut
+from tests.browser.conftest import wait_for_login
 from tests.browser.login import log_in
 from tests.browser.test_admin_browser import browser, pytestmark, shot  # noqa: F401 - fixture
 from tests.factories import make_campaign
@@ -54,6 +55,7 @@ def test_a_recipient_unsubscribes_from_the_link_in_the_sms(
 
     # The admin's stop list shows the number, from the link of this campaign.
     log_in(browser, live_server)
+    wait_for_login(browser)
     browser.get(f"{live_server.url}/admin/django_letsads/optout/")
     rows = browser.find_elements("css selector", "#result_list tbody tr")
     assert len(rows) == 1
