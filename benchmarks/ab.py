@@ -33,6 +33,7 @@ from benchmarks.harness import (
     reset_tables,
     result_from_json,
     run_child,
+    settle,
 )
 
 BASELINE = "eaa9e87"
@@ -56,6 +57,7 @@ def run(bench: Bench) -> Result:
         reset_tables()
         campaign = create_campaign()
         insert_messages(campaign, n)
+        settle()
         measured = run_child(bench, sim, "command", "letsads_send", f"--concurrency={CONCURRENCY}")
     queued = Message.objects.filter(campaign_id=campaign, status=Message.Status.QUEUED).count()
     if queued != n:

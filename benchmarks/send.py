@@ -31,6 +31,7 @@ from benchmarks.harness import (
     network_bound,
     reset_tables,
     run_child,
+    settle,
     timer,
 )
 from benchmarks.reference import Bracketed, bracket, send_requests
@@ -87,6 +88,7 @@ def _round(bench: Bench, sim: SimulatorProcess, n: int, concurrency: int) -> Bra
     reset_tables()
     campaign = create_campaign()
     insert_messages(campaign, n)
+    settle()
 
     def measure() -> dict[str, Any]:
         measured = run_child(bench, sim, "command", "letsads_send", f"--concurrency={concurrency}")

@@ -9,18 +9,18 @@ connect timeout). Everything else that leaves no valid answer raises a ``Transpo
 
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 import requests
 import urllib3.exceptions
 from django.views.decorators.debug import sensitive_variables
 
-from django_letsads import __version__, protocol, redirects, transport
+from django_letsads import connections, exchange, protocol, redirects, transport
 from django_letsads.exceptions import (
     BadResponseError,
     GatewayTimeoutError,
@@ -35,17 +35,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = redirects.DOCUMENTED_URL
 T = TypeVar("T")
-USER_AGENT = f"django-letsads/{__version__} python-requests/{requests.__version__}"
-
-
-@dataclass(frozen=True)
-class _Route:
-    """What ``Session.post`` would work out for a URL: adapter, proxies, CA bundle, client cert."""
-
-    adapter: Any
-    proxies: dict[str, str]
-    verify: bool | str
-    cert: str | tuple[str, str] | None
+USER_AGENT = exchange.USER_AGENT
+#: What a connection that broke after the request may have left raises, through either path.
+_BROKEN = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+    ValueError,
+)
 
 
 class LetsAdsClient:
@@ -78,31 +76,10 @@ class LetsAdsClient:
         self.connect_retries = connect_retries
         self.retry_backoff = retry_backoff
         self._sleep = sleep
-        self._owns_session = session is None
+        owns_session = session is None
         self.session = session if session is not None else self._new_session()
-        # What ``Session.post`` would work out again for every request (its headers, the proxy
-        # and CA bundle from the environment, the adapter mounted for the URL), worked out once:
-        # see ``_post_once``.
-        self._headers = {
-            **self.session.headers,
-            "Content-Type": "text/xml; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            # Only what ``transport.read_body`` decodes (requests would also offer br and zstd).
-            "Accept-Encoding": "gzip, deflate",
-        }
-        self._route = self._route_to(api_url)
-        #: The request to ``api_url`` as prepared once, with an empty body (see ``_prepared``).
-        self._template: requests.PreparedRequest | None = None
-
-    def _route_to(self, url: str) -> _Route:
-        environment = self.session.merge_environment_settings(url, {}, False, None, None)
-        verify = environment["verify"]
-        return _Route(
-            adapter=self.session.get_adapter(url),
-            proxies=dict(environment["proxies"]),
-            verify=True if verify is None else verify,
-            cert=environment["cert"],
-        )
+        self._exchange = exchange.Exchange(self.session, owns_session, api_url)
+        self._route = self._exchange.route_to(api_url)
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -117,8 +94,7 @@ class LetsAdsClient:
         return text.replace(self._password, "********") if self._password else text
 
     def close(self) -> None:
-        if self._owns_session:
-            self.session.close()
+        self._exchange.close()
 
     def __enter__(self) -> Self:
         return self
@@ -192,7 +168,8 @@ class LetsAdsClient:
                 # One call, one deadline: a followed 307/308 is the same request, which the
                 # first server did not act on (``redirects``).
                 target = self._redirected(http, self.api_url, kind)
-                http = self._post(target, self._route_to(target), body, kind, call)
+                route = self._exchange.route_to(target)
+                http = self._post(target, route, body, kind, call)
                 if http.status_code in redirects.REDIRECTS:
                     self._redirected(http, target, kind, followed=True)  # raises
             if http.status_code != 200:
@@ -206,64 +183,44 @@ class LetsAdsClient:
             except BaseException:
                 http.close()
                 raise
-            http.raw.release_conn()
+            http.release()
         response = protocol.parse_response(content)
         if response.name == protocol.NAME_ERROR:
             raise error_for_code(response.description)
         return response
 
     def _post(
-        self, url: str, route: _Route, body: RequestBody, kind: str, call: transport.Call
-    ) -> requests.Response:
-        # Straight to the adapter rather than ``Session.post``: the session's per-request work
-        # (cookies, netrc, environment, hooks, redirects) was half of the client's CPU per
-        # request, and the poller makes one request per message (``docs/benchmarks.rst``).
-        # Redirects are judged by ``_post_once``: a redirected POST could be sent twice.
+        self, url: str, route: exchange.Route, body: RequestBody, kind: str, call: transport.Call
+    ) -> exchange.Answer:
+        # Over ``http.client`` when nothing of ``requests`` is needed, else straight to the
+        # adapter rather than ``Session.post``: the per-request work of both was most of the
+        # client's CPU per request, and the poller makes one request per message
+        # (``docs/benchmarks.rst``). Redirects are judged by ``_post_once``: a redirected POST
+        # could be sent twice.
         try:
-            return route.adapter.send(  # type: ignore[no-any-return]
-                self._prepared(url, body.reveal()),
-                stream=True,
-                timeout=(call.remaining(), call.remaining()),
-                verify=route.verify,
-                cert=route.cert,
-                proxies=route.proxies,
-            )
+            return self._exchange.post(url, route, body, call)
+        except connections.NotSent as exc:
+            if call.expired:
+                raise self._timed_out(kind) from None
+            raise GatewayUnreachableError(f"Could not connect to {url}: {exc}.") from None
         except requests.ConnectionError as exc:
             if transport.never_left(exc) and not call.expired:
                 raise GatewayUnreachableError(
                     f"Could not connect to {url}: {type(exc).__name__}."
                 ) from None
             raise self._lost(kind, call) from None
-        except requests.Timeout:
+        except (requests.Timeout, TimeoutError):
             raise self._timed_out(kind) from None
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+        except _BROKEN:
             raise self._lost(kind, call) from None
 
-    def _prepared(self, url: str, data: bytes) -> requests.PreparedRequest:
-        """What ``requests.Request("POST", url, data=data, headers=...).prepare()`` gives.
-
-        For ``api_url`` it is copied from the request prepared on the first call (URL checked
-        and quoted, headers validated, credentials in the URL applied) with only the body and
-        its length set: preparing the same URL and headers again was a sixth of the client's CPU
-        per request. A redirect's target is prepared as it comes. Called inside ``_post``'s
-        ``try``, so a URL ``requests`` refuses fails the call as it always did.
-        """
-        if url != self.api_url:
-            return requests.Request("POST", url, data=data, headers=self._headers).prepare()
-        template = self._template
-        if template is None:
-            template = requests.Request("POST", url, data=b"", headers=self._headers).prepare()
-            self._template = template
-        prepared = requests.PreparedRequest()
-        prepared.method = template.method
-        prepared.url = template.url
-        prepared.headers = template.headers.copy()
-        prepared.headers["Content-Length"] = str(len(data))
-        prepared.body = data
-        return prepared
-
     def _redirected(
-        self, http: requests.Response, url: str, kind: str, *, followed: bool = False
+        self,
+        http: exchange.Answer,
+        url: str,
+        kind: str,
+        *,
+        followed: bool = False,
     ) -> str:
         """Where to send the request again after ``url`` answered ``http`` with a redirect."""
         http.close()
@@ -276,13 +233,13 @@ class LetsAdsClient:
             scrub=self._scrub,
         )
 
-    def _read(self, http: requests.Response, kind: str, call: transport.Call) -> bytes:
+    def _read(self, http: exchange.Answer, kind: str, call: transport.Call) -> bytes:
         """The answer's body, read under the call's deadline and size cap.
 
         Everything here happens after the request was written: every failure is ``maybe_sent``.
         """
         try:
-            content = transport.read_body(http.raw, call)
+            content = transport.read_body(http, call)
         except transport.DeadlineExceeded:
             raise self._timed_out(kind) from None
         except transport.AnswerTooLarge:
@@ -296,7 +253,9 @@ class LetsAdsClient:
                 f"The answer to the {kind} request cannot be decoded ({exc}).",
                 code="BAD_ENCODING",
             ) from None
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+        except (TimeoutError, urllib3.exceptions.ReadTimeoutError):
+            raise self._timed_out(kind) from None
+        except _BROKEN:
             raise self._lost(kind, call) from None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(

@@ -231,7 +231,7 @@ def _note_personalised(ids: list[int], now: datetime) -> None:
 
 def _store_texts(texts: dict[int, str]) -> None:
     """Write each message's rendered text: one ``UPDATE … CASE`` per thousand messages (the
-    ORM's ``Case(When(…))`` costs a millisecond of CPU per row; see ``claims._write_queued``)."""
+    ORM's ``Case(When(…))`` costs a millisecond of CPU per row; see ``outcomes._write_queued``)."""
     connection = connections[router.db_for_write(Message)]
     quote = connection.ops.quote_name
     items = list(texts.items())

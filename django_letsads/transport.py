@@ -27,7 +27,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import urllib3
@@ -45,8 +45,11 @@ class Call:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
-        self.connection: HTTPConnection | None = None
+        #: An ``http.client``/urllib3 connection: what is shut down is its ``sock``.
+        self.connection: Any = None
         self.expired = False
+        #: The call ended: its place in the watchdog's heap is dropped when next it looks.
+        self.finished = False
 
     def remaining(self) -> float:
         """Seconds left; a tiny positive floor, because a socket timeout of 0 means non-blocking."""
@@ -104,14 +107,19 @@ class _Watchdog:
                 self._lock.notify()
 
     def forget(self, call: Call) -> None:
-        # Finished calls leave the heap lazily at their deadline; from now on the connection
+        # Finished calls leave the heap lazily, all those at its top at once, so the thread
+        # wakes about once per timeout rather than once per call; from now on the connection
         # (back in the pool, perhaps serving another call) is no longer theirs to shut down.
         with self._lock:
             call.connection = None
+            call.finished = True
 
     def _run(self) -> None:
         with self._lock:
             while True:
+                heap = self._heap
+                while heap and heap[0][2].finished:
+                    heapq.heappop(heap)
                 if not self._heap:
                     self._lock.wait(timeout=60)
                     if not self._heap:
@@ -144,12 +152,17 @@ def deadline(timeout: float) -> Iterator[Call]:
         _watchdog.forget(call)
 
 
+def attach(call: Call, connection: Any) -> None:
+    """From now until the call ends, ``connection`` is what its deadline shuts down."""
+    call.connection = connection
+    if call.expired:
+        call.expire()
+
+
 def _register(connection: HTTPConnection) -> None:
     call = getattr(_current, "call", None)
     if call is not None:
-        call.connection = connection
-        if call.expired:
-            call.expire()
+        attach(call, connection)
 
 
 class _HTTPConnection(HTTPConnection):
@@ -225,18 +238,27 @@ def _decompressor(encoding: str) -> Any:
     raise BadEncoding(f"unsupported Content-Encoding {encoding!r}")
 
 
-def read_body(raw: urllib3.BaseHTTPResponse, call: Call, cap: int = MAX_ANSWER_BYTES) -> bytes:
+class Body(Protocol):
+    """An answer whose body is still to read: ``read1`` gives ``b""`` only at its complete end."""
+
+    @property
+    def headers(self) -> Any: ...
+
+    def read1(self, size: int) -> bytes: ...
+
+
+def read_body(raw: Body, call: Call, cap: int = MAX_ANSWER_BYTES) -> bytes:
     """The whole answer of ``raw``, decompressed; at most ``cap`` bytes before and after.
 
     Raises :class:`AnswerTooLarge`, :class:`BadEncoding`, :class:`DeadlineExceeded`, or what the
-    connection raises (``urllib3`` errors, ``OSError``) when it breaks.
+    connection raises (``urllib3``/``http.client`` errors, ``OSError``) when it breaks.
     """
     decompressor = _decompressor(raw.headers.get("Content-Encoding", ""))
     pieces: list[bytes] = []
     received = produced = 0
     while True:
         call.check()
-        data = raw.read1(_CHUNK, decode_content=False)
+        data = raw.read1(_CHUNK)
         call.check()
         if not data:
             break

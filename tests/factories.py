@@ -1,4 +1,5 @@
-"""Small builders shared by the worker, reliability and benchmark tests."""
+"""Small builders shared by the tests: campaigns and messages, worker processes, and the admin's
+visitors and uploads."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from django_letsads.models import Campaign, Message
 
@@ -103,3 +108,37 @@ def failing_on_call(func: Callable[..., Any], call: int, error: Exception) -> Ca
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def staff_client(*codenames: str, name: str = "staff") -> Client:
+    """A test client logged in as staff user ``name`` with only these permissions of the app."""
+    user = User.objects.create_user(name, f"{name}@example.com", "pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="django_letsads", codename__in=codenames)
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def upload_recipients(
+    client: Client, data: str | bytes, *, name: str = "list.csv", language: str = "en"
+) -> str:
+    """Add the campaign "Promo" in the admin with ``data`` (text is encoded as UTF-8) as its
+    recipients file ``name``, the page in ``language``: the page shown after saving."""
+    response = client.post(
+        reverse("admin:django_letsads_campaign_add"),
+        {
+            "name": "Promo",
+            "sender": "Shop",
+            "text": "Hello",
+            "scheduled_at": "",
+            "recipients_file": SimpleUploadedFile(
+                name, data.encode() if isinstance(data, str) else data, "text/csv"
+            ),
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 200
+    return response.content.decode()

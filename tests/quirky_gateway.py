@@ -10,14 +10,14 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.servers import QuietHandler, loopback, url_of
 
 #: ``(status, headers, body)`` of an answer.
 Answer = tuple[int, dict[str, str], bytes]
@@ -28,6 +28,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: ``POST /api HTTP/1.1`` (through a proxy, the whole URL).
+    line: str = ""
 
 
 @dataclass
@@ -53,36 +55,23 @@ def serve(
     request); ``tls`` is the directory of :func:`certificate`'s files, for HTTPS."""
     received: list[Received] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
-            request = Received(self.path, dict(self.headers.items()), self.rfile.read(length))
+            request = Received(
+                self.path, dict(self.headers.items()), self.rfile.read(length), self.requestline
+            )
             received.append(request)
-            status, headers, body = answer(request) if callable(answer) else answer
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(*(answer(request) if callable(answer) else answer))
 
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = None
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls / "cert.pem", tls / "key.pem")
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    scheme = "https" if tls is not None else "http"
-    try:
-        yield Server(f"{scheme}://127.0.0.1:{port}/api", port, received)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler, tls=context) as server:
+        port = server.server_address[1]
+        scheme = "https" if tls is not None else "http"
+        yield Server(url_of(server, scheme=scheme), port, received)
 
 
 def certificate(directory: Path) -> Path:

@@ -6,44 +6,29 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_balance")]
 
 CHANGELIST = "admin:django_letsads_campaign_changelist"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_balance():
-    forget_balance()
-    yield
-    forget_balance()
 
 
 @pytest.fixture
 def editor_client() -> Client:
     """Staff who may edit campaigns but not send them."""
-    user = User.objects.create_user("editor", "editor@example.com", "pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="django_letsads",
-            codename__in=["view_campaign", "change_campaign", "add_campaign", "view_message"],
-        )
+    return staff_client(
+        "view_campaign", "change_campaign", "add_campaign", "view_message", name="editor"
     )
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def draft(count: int = 3, **kwargs) -> Campaign:
@@ -259,7 +244,7 @@ def test_the_action_itself_refuses_a_user_without_the_permission(rf):
     from django.contrib import admin
     from django.core.exceptions import PermissionDenied
 
-    from django_letsads.admin.actions import send_campaigns
+    from django_letsads.admin.send_action import send_campaigns
 
     campaign = draft(1)
     request = rf.post("/", {"post": "yes"})

@@ -11,42 +11,25 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
 from django_letsads.status import Status
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 CHANGELIST = reverse("admin:django_letsads_campaign_changelist")
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    forget_balance()
-    yield
-    cache.clear()
-
-
 def login(name: str, *codenames: str, superuser: bool = False) -> Client:
-    if superuser:
-        user = User.objects.create_superuser(name, f"{name}@example.com", "pw")
-    else:
-        user = User.objects.create_user(name, f"{name}@example.com", "pw", is_staff=True)
-        user.user_permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="django_letsads", codename__in=codenames
-            )
-        )
+    if not superuser:
+        return staff_client(*codenames, name=name)
     client = Client()
-    client.force_login(user)
+    client.force_login(User.objects.create_superuser(name, f"{name}@example.com", "pw"))
     return client
 
 

@@ -8,42 +8,16 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
+from tests.factories import upload_recipients
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_balance():
-    forget_balance()
-    yield
-    forget_balance()
-
-
-def upload(client: Client, content: str, language: str = "en") -> str:
-    response = client.post(
-        reverse("admin:django_letsads_campaign_add"),
-        {
-            "name": "Promo",
-            "sender": "Shop",
-            "text": "Hello",
-            "scheduled_at": "",
-            "recipients_file": SimpleUploadedFile("list.csv", content.encode(), "text/csv"),
-        },
-        follow=True,
-        HTTP_ACCEPT_LANGUAGE=language,
-    )
-    assert response.status_code == 200
-    return response.content.decode()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_balance")]
 
 
 def test_an_empty_phone_cell_is_called_empty_and_only_the_phone_is_quoted(superuser_client):
-    page = upload(superuser_client, "phone;name\n;Olena\n0501234567;Petro\n")
+    page = upload_recipients(superuser_client, "phone;name\n;Olena\n0501234567;Petro\n")
 
     assert "Line 2: the phone number is empty" in page
     assert "Olena" not in page
@@ -51,21 +25,23 @@ def test_an_empty_phone_cell_is_called_empty_and_only_the_phone_is_quoted(superu
 
 
 def test_counts_use_plural_forms(superuser_client):
-    page = upload(superuser_client, "phone\n0501234567\n0501234567\nnope\n")
+    page = upload_recipients(superuser_client, "phone\n0501234567\n0501234567\nnope\n")
 
     assert "File “list.csv”: 1 added, 1 duplicate, 1 rejected." in page
 
 
 def test_counts_use_ukrainian_plural_forms(superuser_client):
     rows = "\n".join(["0501234567"] * 3 + [f"05012345{i:02d}" for i in range(70, 92)])
-    page = upload(superuser_client, f"phone\n{rows}\n", language="uk")
+    page = upload_recipients(superuser_client, f"phone\n{rows}\n", language="uk")
 
     assert "23 додано, 2 дублікати, 0 відхилено" in page
 
 
 def test_many_rejected_lines_can_be_downloaded_as_csv(superuser_client):
     bad = [f"=cmd|{i}" for i in range(30)]
-    page = upload(superuser_client, "phone;name\n" + "\n".join(f"{b};x" for b in bad) + "\n")
+    page = upload_recipients(
+        superuser_client, "phone;name\n" + "\n".join(f"{b};x" for b in bad) + "\n"
+    )
 
     link = re.search(r'href="([^"]*rejected[^"]*)"', page)
     assert link, "no download link"
@@ -83,7 +59,7 @@ def test_many_rejected_lines_can_be_downloaded_as_csv(superuser_client):
 
 
 def test_the_rejected_lines_are_only_for_the_user_who_imported(superuser_client):
-    page = upload(superuser_client, "phone\n" + "\n".join(["nope"] * 30) + "\n")
+    page = upload_recipients(superuser_client, "phone\n" + "\n".join(["nope"] * 30) + "\n")
     link = re.search(r'href="([^"]*rejected[^"]*)"', page)
     assert link
     other = Client()

@@ -7,39 +7,21 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from django_letsads import throughput
 from django_letsads.admin import display
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_balance")]
 
 PROGRESS = "admin:django_letsads_campaign_progress"
 CHANGELIST = "admin:django_letsads_campaign_changelist"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_balance():
-    forget_balance()
-    yield
-    forget_balance()
-
-
-def staff_client(*codenames: str) -> Client:
-    user = User.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="django_letsads", codename__in=codenames)
-    )
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def set_status(campaign: Campaign, count: int, status: Status, **fields: object) -> None:

@@ -14,25 +14,17 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 from django_letsads.unsubscribe import make_token
 from tests.factories import make_campaign, numbers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_balance")]
 
 CHANGELIST = "admin:django_letsads_campaign_changelist"
 TEMPLATES = Path(__file__).resolve().parent.parent / "django_letsads" / "templates"
 BREADCRUMBS = re.compile(r'<(ol|div) class="breadcrumbs">(.*?)</\1>', re.DOTALL)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_balance():
-    forget_balance()
-    yield
-    forget_balance()
 
 
 def breadcrumbs(page: str) -> tuple[str, str]:

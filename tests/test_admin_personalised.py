@@ -9,28 +9,17 @@ import re
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.status import Status
-from tests.factories import numbers
+from tests.factories import numbers, staff_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 CHANGELIST = reverse("admin:django_letsads_campaign_changelist")
 FILLER = "x" * 150
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    forget_balance()
-    yield
-    cache.clear()
 
 
 def campaign_with(text: str, rows: list[dict[str, str] | None], start: int = 0) -> Campaign:
@@ -218,13 +207,9 @@ def test_gsm7_values_are_not_reported_as_ucs2(superuser_client: Client) -> None:
     assert answer["fields"]["name"]["missing"] is False
 
 
-def test_the_counter_data_needs_permission_to_view_the_campaign(client: Client) -> None:
+def test_the_counter_data_needs_permission_to_view_the_campaign() -> None:
     campaign = campaign_with("Hi", [{"name": "Ann"}])
-    user = User.objects.create_user("clerk", "c@example.com", "pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="django_letsads", codename="view_message")
-    )
-    client.force_login(user)
+    client = staff_client("view_message", name="clerk")
     assert client.get(extremes_url(campaign), {"fields": "name"}).status_code == 403
 
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -127,15 +127,8 @@ def test_a_campaign_that_cannot_be_scheduled_is_named_with_the_reason(boss):
     assert Campaign.objects.get(pk=empty.pk).state == Campaign.State.DRAFT
 
 
-def test_scheduling_needs_the_send_permission(client):
-    user = User.objects.create_user("editor", "e@example.com", "pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="django_letsads",
-            codename__in=["view_campaign", "change_campaign"],
-        )
-    )
-    client.force_login(user)
+def test_scheduling_needs_the_send_permission():
+    client = staff_client("view_campaign", "change_campaign", name="editor")
     campaign = draft(2)
 
     assert 'value="schedule_campaigns"' not in client.get(reverse(CHANGELIST)).content.decode()

@@ -9,22 +9,23 @@ maybe sent, so the messages become *unknown* at once and are never resent by cod
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from django_letsads.client import LetsAdsClient
 from django_letsads.exceptions import TransportError
+from tests.servers import QuietHandler, loopback, url_of
+
+pytestmark = pytest.mark.usefixtures("no_proxy_from_the_machine")
 
 
 @contextmanager
 def headers_then_hang_up() -> Iterator[str]:
     """A loopback server that announces a 500-byte answer, sends none of it and hangs up."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.send_response(200)
@@ -35,22 +36,8 @@ def headers_then_hang_up() -> Iterator[str]:
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
 
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_from_the_machine(monkeypatch):
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    with loopback(Handler) as server:
+        yield url_of(server)
 
 
 @pytest.mark.parametrize("call", ["send", "status", "balance"])

@@ -19,10 +19,7 @@ from tests.quirky_gateway import serve, xml_answer
 PASSWORD = "pw-Secret-42"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_from_the_machine(monkeypatch):
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy_from_the_machine")
 
 
 def client_for(url: str) -> LetsAdsClient:

@@ -25,6 +25,7 @@ from django_letsads.models import Campaign
 from django_letsads.status import Status
 from tests.factories import make_campaign
 from tests.quirky_gateway import Received, certificate, serve, xml_answer
+from tests.servers import no_proxies
 
 PASSWORD = "pw-Secret-42"
 COMPLETE = xml_answer(
@@ -39,10 +40,8 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch: pytest.MonkeyPatch, tls: Path) -> None:
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("NO_PROXY", "no_proxy", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
+    no_proxies(monkeypatch)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls / "cert.pem"))
     return
 

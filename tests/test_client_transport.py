@@ -2,62 +2,39 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 
 import pytest
 import requests
 
 from django_letsads.client import LetsAdsClient
 from django_letsads.exceptions import LetsAdsConfigurationError
+from tests.quirky_gateway import Server, serve
+
+pytestmark = pytest.mark.usefixtures("no_proxy_from_the_machine")
 
 
 @dataclass
 class Recorder:
-    url: str
-    #: ``(request line, body)`` of every request received.
-    requests: list[tuple[str, str]] = field(default_factory=list)
+    server: Server
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """``(request line, body)`` of every request received."""
+        return [(r.line, r.body.decode()) for r in self.server.received]
 
 
 @contextmanager
 def http_server(answer: tuple[int, dict[str, str], bytes]) -> Iterator[Recorder]:
     """A loopback server answering every POST with ``answer`` and recording what it got."""
-    seen: list[tuple[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            seen.append((self.requestline, self.rfile.read(length).decode()))
-            status, headers, body = answer
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Recorder(f"http://127.0.0.1:{server.server_address[1]}/api", seen)
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_from_the_machine(monkeypatch):
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    with serve(answer) as server:
+        yield Recorder(server)
 
 
 def test_a_redirect_to_plain_http_is_not_followed_with_the_password(letsads_simulator):

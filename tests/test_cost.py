@@ -14,27 +14,19 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from django_letsads import pricing, text
-from django_letsads.admin.balance import forget_balance
 from django_letsads.campaigns import status_counts
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import LetsAdsConfigurationError
 from django_letsads.models import Campaign
 from tests.factories import make_campaign, numbers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_balance")]
 
 CHANGELIST = "admin:django_letsads_campaign_changelist"
 ONE = "Sale: -20% on everything"  # GSM-7, 1 segment
 TWO = "x" * 200  # GSM-7, 2 segments
 THREE = "Знижка 20% на все! " * 8  # 152 UCS-2 characters, 3 segments
 CYRILLIC = "Знижка 20% на все, поспішайте! " * 4  # 124 UCS-2: 2 segments; transliterated 1
-
-
-@pytest.fixture(autouse=True)
-def _fresh_balance():
-    forget_balance()
-    yield
-    forget_balance()
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ never while a worker is sending them; the admin asks first, with counts."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.db.models.signals import pre_delete
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,7 +13,7 @@ from django_letsads.campaigns import delete_campaign
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -142,15 +140,7 @@ def test_admin_bulk_delete_takes_every_selected_campaign(admin_client):
 
 
 def test_admin_delete_needs_the_delete_permission():
-    user = User.objects.create_user("editor", "e@example.com", "pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="django_letsads",
-            codename__in=["view_campaign", "change_campaign"],
-        )
-    )
-    client = Client()
-    client.force_login(user)
+    client = staff_client("view_campaign", "change_campaign", name="editor")
     campaign = finished(3)
 
     response = client.post(delete_url(campaign), {"post": "yes"})

@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from tests.test_example_project import PROJECT, manage, project_env, shell
+from tests.test_example_project import PROJECT, migrate, migrated_database, project_env, shell
 
-__all__ = ["project_env"]  # a fixture, used by name
+__all__ = ["migrated_database", "project_env"]  # fixtures, used by name
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-def test_a_word_as_phone_number_is_a_form_error_and_sends_nothing(project_env):
+def test_a_word_as_phone_number_is_a_form_error_and_sends_nothing(project_env, migrated_database):
     project_env["SMS_BACKEND"] = "django_letsads.backends.locmem.SmsBackend"
-    manage(project_env, "migrate", "--noinput", "-v", "0")
+    migrate(project_env, migrated_database)
     out = shell(
         project_env,
         """
@@ -45,9 +45,9 @@ def test_a_word_as_phone_number_is_a_form_error_and_sends_nothing(project_env):
     assert out.strip() == "ok 0"
 
 
-def test_codes_are_limited_per_number_and_per_client_address(project_env):
+def test_codes_are_limited_per_number_and_per_client_address(project_env, migrated_database):
     project_env["SMS_BACKEND"] = "django_letsads.backends.locmem.SmsBackend"
-    manage(project_env, "migrate", "--noinput", "-v", "0")
+    migrate(project_env, migrated_database)
     out = shell(
         project_env,
         """
@@ -75,9 +75,9 @@ def test_codes_are_limited_per_number_and_per_client_address(project_env):
     assert out.strip() == "ok 14"
 
 
-def test_the_status_view_lists_the_outbox_as_json(project_env):
+def test_the_status_view_lists_the_outbox_as_json(project_env, migrated_database):
     project_env["SMS_BACKEND"] = "django_letsads.backends.outbox.SmsBackend"
-    manage(project_env, "migrate", "--noinput", "-v", "0")
+    migrate(project_env, migrated_database)
     out = shell(
         project_env,
         """
@@ -106,11 +106,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def otp_site(project_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def otp_site(
+    project_env: dict[str, str], migrated_database: Path, tmp_path: Path
+) -> Iterator[tuple[str, Path]]:
     """The example project's pages served by runserver, storing texts in the outbox."""
     project_env["SMS_BACKEND"] = "django_letsads.backends.outbox.SmsBackend"
     project_env["DEBUG"] = "true"
-    manage(project_env, "migrate", "--noinput", "-v", "0")
+    migrate(project_env, migrated_database)
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, str(PROJECT / "manage.py"), "runserver", "--noreload", str(port)],

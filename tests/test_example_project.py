@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,13 @@ pytest.importorskip("environ", reason="the example project needs django-environ"
 @pytest.fixture
 def project_env(tmp_path: Path) -> dict[str, str]:
     """Environment of a user's shell: a fresh database, the simulator's test account."""
+    return environment(tmp_path)
+
+
+def environment(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LETSADS_", "DJANGO_"))}
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'example.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{folder / 'example.sqlite3'}",
         LETSADS_LOGIN=LOGIN,
         LETSADS_PASSWORD=PASSWORD,
         ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
@@ -64,6 +70,23 @@ def manage(
     )
     assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project's database after ``manage.py migrate``, made once a session: the
+    tests that only need the tables copy it (``migrate``). Migrating itself is proven by
+    ``test_check_migrate_and_no_missing_migrations``, which runs the command."""
+    folder = tmp_path_factory.mktemp("example-migrated")
+    manage(environment(folder), "migrate", "--noinput", "-v", "0")
+    return folder / "example.sqlite3"
+
+
+def migrate(env: dict[str, str], migrated: Path) -> None:
+    """What ``manage.py migrate`` would leave in ``env``'s new database: a copy of ``migrated``."""
+    target = env["DATABASE_URL"][len("sqlite:///") :]
+    with closing(sqlite3.connect(migrated)) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
 
 
 def shell(env: dict[str, str], code: str) -> str:
@@ -115,9 +138,11 @@ def test_defaults_use_sqlite_in_the_project_folder_and_the_simulator(
     assert gateway == "http://127.0.0.1:8025/ django_letsads.backends.outbox.SmsBackend"
 
 
-def test_otp_page_sends_a_code_through_sms_backend(project_env: dict[str, str]) -> None:
+def test_otp_page_sends_a_code_through_sms_backend(
+    project_env: dict[str, str], migrated_database: Path
+) -> None:
     project_env["SMS_BACKEND"] = "django_letsads.backends.locmem.SmsBackend"
-    manage(project_env, "migrate", "--noinput", "-v", "0")
+    migrate(project_env, migrated_database)
     out = shell(
         project_env,
         """
@@ -149,13 +174,13 @@ def test_send_otp_command_prints_the_result(project_env: dict[str, str]) -> None
 
 
 def test_otp_message_goes_through_worker_and_poller_to_delivered(
-    project_env: dict[str, str],
+    project_env: dict[str, str], migrated_database: Path
 ) -> None:
     """The demo's path with the real commands: page → outbox → letsads_send → letsads_poll."""
     with Simulator(speed=0) as sim:
         sim.add_account(LOGIN, PASSWORD)
         project_env.update(LETSADS_API_URL=sim.url, LETSADS_POLL_SCHEDULE="1,2,5")
-        manage(project_env, "migrate", "--noinput", "-v", "0")
+        migrate(project_env, migrated_database)
         shell(
             project_env,
             """

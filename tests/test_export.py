@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django_letsads.export import BOM, COLUMNS, neutralise
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +26,6 @@ FINAL = datetime(2026, 3, 1, 10, 4, 0, tzinfo=UTC)
 
 def export_url(campaign_id: int) -> str:
     return reverse("admin:django_letsads_campaign_export", args=[campaign_id])
-
-
-def staff(*codenames: str) -> Client:
-    user = User.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="django_letsads", codename__in=codenames)
-    )
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def read(text: str) -> list[list[str]]:
@@ -122,7 +112,7 @@ def test_the_command_says_when_the_file_cannot_be_written(tmp_path: Path):
 
 def test_the_admin_streams_the_csv_as_an_attachment():
     campaign = make_campaign(numbers(2500), state=Campaign.State.DONE)
-    client = staff("view_campaign", "view_message")
+    client = staff_client("view_campaign", "view_message")
     response = client.get(export_url(campaign.pk))
     assert response.status_code == 200
     assert response.streaming
@@ -135,18 +125,18 @@ def test_the_admin_streams_the_csv_as_an_attachment():
 def test_the_change_page_offers_the_export_only_to_who_may_use_it():
     campaign = make_campaign(numbers(2))
     change = reverse("admin:django_letsads_campaign_change", args=[campaign.pk])
-    assert export_url(campaign.pk) in staff("view_campaign", "view_message").get(change).text
+    assert export_url(campaign.pk) in staff_client("view_campaign", "view_message").get(change).text
     User.objects.all().delete()
-    assert export_url(campaign.pk) not in staff("view_campaign").get(change).text
+    assert export_url(campaign.pk) not in staff_client("view_campaign").get(change).text
 
 
 def test_the_admin_export_needs_the_view_message_permission():
     campaign = make_campaign(numbers(2))
-    assert staff("view_campaign").get(export_url(campaign.pk)).status_code == 403
+    assert staff_client("view_campaign").get(export_url(campaign.pk)).status_code == 403
 
 
 def test_the_admin_export_of_a_missing_campaign_is_404():
-    assert staff("view_campaign", "view_message").get(export_url(999_999)).status_code == 404
+    assert staff_client("view_campaign", "view_message").get(export_url(999_999)).status_code == 404
 
 
 def test_the_admin_export_needs_a_staff_login():

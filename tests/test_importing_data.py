@@ -8,6 +8,7 @@ from django.db import transaction
 from django_letsads.importing import DuplicateColumnsError, import_recipients
 from django_letsads.models import Campaign
 from django_letsads.recipient_data import MAX_VALUE_LENGTH, VALUE_TOO_LONG, data_fields
+from tests.factories import upload_recipients
 
 pytestmark = pytest.mark.django_db
 
@@ -126,28 +127,8 @@ def test_a_large_file_keeps_each_rows_own_data_across_chunks(campaign):
     assert all(data[f"38050{i:07d}"] == {"name": f"N{i}", "code": f"C{i}"} for i in range(2500))
 
 
-def _upload(client, content: str, language: str = "en") -> str:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    response = client.post(
-        reverse("admin:django_letsads_campaign_add"),
-        {
-            "name": "Promo",
-            "sender": "Shop",
-            "text": "Hello",
-            "scheduled_at": "",
-            "recipients_file": SimpleUploadedFile("list.csv", content.encode(), "text/csv"),
-        },
-        follow=True,
-        HTTP_ACCEPT_LANGUAGE=language,
-    )
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 def test_the_admin_refuses_a_file_with_duplicate_columns_saying_which(superuser_client):
-    page = _upload(superuser_client, "phone,Name,City,name\n380501234567,a,b,c\n")
+    page = upload_recipients(superuser_client, "phone,Name,City,name\n380501234567,a,b,c\n")
 
     assert "was not imported: its header names a column more than once" in page
     assert "“name”: 2, 4" in page
@@ -156,7 +137,9 @@ def test_the_admin_refuses_a_file_with_duplicate_columns_saying_which(superuser_
 
 def test_the_admin_reports_a_too_long_value_in_the_language_of_the_page(superuser_client):
     long = "x" * (MAX_VALUE_LENGTH + 1)
-    page = _upload(superuser_client, f"phone,name\n380501234567,{long}\n380671234567,Bob\n", "uk")
+    page = upload_recipients(
+        superuser_client, f"phone,name\n380501234567,{long}\n380671234567,Bob\n", language="uk"
+    )
 
     assert "1 додано" in page
     assert "значення в стовпці довше за 500 символів" in page
@@ -164,7 +147,7 @@ def test_the_admin_reports_a_too_long_value_in_the_language_of_the_page(superuse
 
 
 def test_the_duplicate_columns_error_is_translated(superuser_client):
-    page = _upload(superuser_client, "phone,Name,name\n380501234567,a,c\n", "ru")
+    page = upload_recipients(superuser_client, "phone,Name,name\n380501234567,a,c\n", language="ru")
 
     assert "не импортирован" in page
     assert "«list.csv»" in page

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from django_letsads.models import Message
 from django_letsads.signals import status_changed
 from django_letsads.worker import SendWorker
 from tests.factories import make_outbox_messages, numbers
+from tests.servers import QuietHandler, loopback, url_of
 
 S = Message.Status
 
@@ -33,10 +33,7 @@ def statuses(qs: Any = None) -> dict[str, int]:
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy_from_the_machine")
 
 
 # -- 1. The gateway names a number that is not in the request --------------------------------------
@@ -48,28 +45,14 @@ def gateway_answering(body: bytes) -> Iterator[tuple[str, list[str]]]:
     the requests it got."""
     seen: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             seen.append(self.rfile.read(length).decode())
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(200, {"Content-Type": "text/xml"}, body)
 
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with loopback(Handler) as server:
+        yield url_of(server), seen
 
 
 STRANGER = "380999999999"

@@ -7,13 +7,12 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from django_letsads.models import Campaign, OptOut
 from django_letsads.optout import opt_out
-from tests.factories import make_campaign, numbers
+from tests.factories import make_campaign, numbers, staff_client
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:django_letsads_optout_changelist")
@@ -65,12 +64,10 @@ def test_deleting_opts_the_numbers_back_in(admin_client):
     assert list(OptOut.objects.all()) == [keep]
 
 
-def test_deleting_needs_the_delete_permission(client):
+def test_deleting_needs_the_delete_permission():
     opt_out("380501234567")
     entry = OptOut.objects.get()
-    user = User.objects.create_user("staff", password="pw", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_optout"))
-    client.force_login(user)
+    client = staff_client("view_optout")
 
     response = client.post(
         reverse("admin:django_letsads_optout_delete", args=[entry.pk]), {"post": "yes"}
@@ -154,10 +151,8 @@ def test_the_send_confirmation_leaves_out_recipients_on_the_stop_list(admin_clie
     assert values[5] == "4"  # total segments
 
 
-def test_an_admin_without_permissions_sees_no_import_link(client):
-    user = User.objects.create_user("viewer", password="pw", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_optout"))
-    client.force_login(user)
+def test_an_admin_without_permissions_sees_no_import_link():
+    client = staff_client("view_optout", name="viewer")
 
     page = client.get(CHANGELIST).content.decode()
 

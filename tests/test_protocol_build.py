@@ -1,4 +1,5 @@
-"""The send request, written as text for speed, is byte for byte what ElementTree makes of it."""
+"""The send and status requests, written as text for speed, are byte for byte what ElementTree
+makes of them."""
 
 from __future__ import annotations
 
@@ -50,6 +51,21 @@ def test_build_send_writes_what_elementtree_writes(
     assert protocol.build_send(login, password, sender, text, recipients) == tree_build_send(
         login, password, sender, text, recipients
     )
+
+
+@given(login=xml_text, password=xml_text, sms_id=st.integers(1, 2**63 - 1) | xml_text)
+def test_build_status_and_balance_write_what_elementtree_writes(
+    login: str, password: str, sms_id: int | str
+) -> None:
+    root = ET.Element("request")
+    auth = ET.SubElement(root, "auth")
+    ET.SubElement(auth, "login").text = login
+    ET.SubElement(auth, "password").text = password
+    ET.SubElement(root, "sms_id").text = str(sms_id)
+    assert protocol.build_status(login, password, sms_id) == protocol.serialize(root)
+    root.remove(root[1])
+    ET.SubElement(root, "balance")
+    assert protocol.build_balance(login, password) == protocol.serialize(root)
 
 
 def test_a_text_with_every_special_character_survives_a_round_trip() -> None:

@@ -13,22 +13,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message, WorkerHeartbeat
 from django_letsads.reports import PREFIX_DIGITS, Point, bucket_unit, operators, timeline
 from django_letsads.status import Status
 from tests.factories import make_campaign, numbers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_balance")]
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_balance():
-    forget_balance()
-    yield
-    forget_balance()
 
 
 def set_times(campaign: Campaign, rows: list[tuple[str, timedelta | None, timedelta | None]]):

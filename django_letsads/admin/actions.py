@@ -4,6 +4,9 @@ call :mod:`django_letsads.campaigns`, which changes states and enqueues work for
 Every action that starts, stops or repeats sending needs ``django_letsads.send_campaign``. The
 admin hides such actions from users without it, and each action checks again, so a hand-made
 POST is refused with 403 as well.
+
+This module holds those checks and the actions that cancel, resume, resend or poll; Send is
+:mod:`~django_letsads.admin.send_action`, Schedule :mod:`~django_letsads.admin.schedule`.
 """
 
 from __future__ import annotations
@@ -12,21 +15,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, field_stats, optout, pricing
-from django_letsads.accounts import DEFAULT_ALIAS
-from django_letsads.admin import confirming, display
-from django_letsads.admin.balance import account_balance, forget_balance
-from django_letsads.admin.estimate import (
-    price_estimate,
-    selection_accounts,
-    send_anyway_missing,
-)
+from django_letsads import campaigns
 from django_letsads.admin.views import Confirmation, confirmation_page
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
@@ -45,228 +39,6 @@ def _confirmed(request: HttpRequest) -> bool:
 
 def _state_label(campaign: Campaign) -> str:
     return str(Campaign.State(campaign.state).label)
-
-
-@admin.action(description=gettext_lazy("Send campaign"), permissions=["send_campaign"])
-def send_campaigns(
-    modeladmin: admin.ModelAdmin[Campaign], request: HttpRequest, queryset: QuerySet[Campaign]
-) -> HttpResponse | None:
-    """Confirm, then move the selected draft/scheduled campaigns to ``sending``.
-
-    Starting is idempotent (the campaign row is locked and its state checked), so a second
-    confirmation — a double click, the back button, another admin — starts nothing twice. When
-    the cost estimate exceeds the balance, a confirmation without the "send anyway" tick shows
-    the page again instead (:mod:`django_letsads.admin.estimate`).
-    """
-    _require_permission(request)
-    selected = list(queryset.order_by("pk"))
-    eligible = []
-    for campaign in selected:
-        if campaign.state in campaigns.STARTABLE:
-            eligible.append(campaign)
-        else:
-            modeladmin.message_user(
-                request,
-                _("“%(name)s” is %(state)s: only draft or scheduled campaigns can be sent.")
-                % {"name": campaign.name, "state": _state_label(campaign)},
-                messages.WARNING,
-            )
-    eligible = without_unknown_fields(modeladmin, request, eligible)
-    if not eligible:
-        return None
-    accounts = selection_accounts(eligible)
-    if len(accounts) > 1:
-        modeladmin.message_user(
-            request,
-            _(
-                "The selected campaigns send with different accounts (%(accounts)s): select the "
-                "campaigns of one account at a time, so the cost is checked against its balance."
-            )
-            % {"accounts": ", ".join(accounts)},
-            messages.ERROR,
-        )
-        return None
-    counts, stopped = sendable_counts(eligible)
-    estimate = price_estimate(eligible, counts)
-    if _confirmed(request) and send_anyway_missing(request, estimate):
-        modeladmin.message_user(
-            request,
-            _("The estimated cost exceeds the balance: tick “send anyway” to send nevertheless."),
-            messages.ERROR,
-        )
-    elif _confirmed(request):
-        # One transaction: the rows stay locked from the check to the start, so nothing can
-        # change in between (an edit or an import waits for it).
-        with transaction.atomic():
-            changed = confirming.changed_since_shown(request.POST, eligible)
-            results = [] if changed else [campaigns.start_campaign(c.pk) for c in eligible]
-        if changed:
-            # Start none: what the person confirmed is no longer what would be sent. Show the
-            # confirmation again, with today's figures.
-            modeladmin.message_user(
-                request,
-                _("The campaign changed since you looked: %(names)s. Check it and confirm again.")
-                % {"names": ", ".join(f"“{c.name}”" for c in changed)},
-                messages.ERROR,
-            )
-            eligible = [Campaign.objects.get(pk=c.pk) for c in eligible]
-            counts, stopped = sendable_counts(eligible)
-            estimate = price_estimate(eligible, counts)
-            return confirmation_page(
-                modeladmin,
-                request,
-                eligible,
-                _send_confirmation(eligible, counts, estimate, stopped),
-            )
-        started = 0
-        for campaign, result in zip(eligible, results, strict=True):
-            if result.started:
-                started += 1
-            else:
-                modeladmin.message_user(
-                    request,
-                    _("“%(name)s” was not started: %(reason)s.")
-                    % {"name": campaign.name, "reason": _start_refusal(campaign.pk)},
-                    messages.WARNING,
-                )
-        confirming.release([c.pk for c in eligible])
-        if started:
-            forget_balance()
-            modeladmin.message_user(
-                request,
-                ngettext(
-                    "%(count)d campaign is being sent; the worker picks up its messages.",
-                    "%(count)d campaigns are being sent; the worker picks up their messages.",
-                    started,
-                )
-                % {"count": started},
-                messages.SUCCESS,
-            )
-        return None
-    return confirmation_page(
-        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)
-    )
-
-
-def without_unknown_fields(
-    modeladmin: admin.ModelAdmin[Campaign], request: HttpRequest, selected: list[Campaign]
-) -> list[Campaign]:
-    """``selected`` less the campaigns whose text uses a field no recipient has (a typo, or
-    the column was not imported), each reported by name: nothing of them is sent."""
-    kept = []
-    for campaign in selected:
-        unknown = field_stats.unknown_fields(campaign)
-        if unknown:
-            modeladmin.message_user(
-                request,
-                _(
-                    "“%(name)s” uses %(fields)s, which no recipient has in the imported data: "
-                    "correct the text or import a file with that column."
-                )
-                % {"name": campaign.name, "fields": ", ".join("{" + f + "}" for f in unknown)},
-                messages.ERROR,
-            )
-        else:
-            kept.append(campaign)
-    return kept
-
-
-def _start_refusal(campaign_id: int) -> str:
-    campaign = Campaign.objects.get(pk=campaign_id)
-    if campaign.state not in campaigns.STARTABLE:
-        return _("it is %(state)s") % {"state": _state_label(campaign)}
-    return _("it has no recipients waiting to be sent")
-
-
-def sendable_counts(
-    selected: list[Campaign],
-) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
-    """Message counts per campaign and status, and per campaign the pending messages whose
-    numbers are on the stop list: the worker will skip them, so what is confirmed (recipients,
-    segments, price) leaves them out of ``pending``."""
-    counts = campaigns.status_counts(c.pk for c in selected)
-    stopped = optout.pending_opted_out(c.pk for c in selected)
-    for pk, count in stopped.items():
-        counts[pk][Status.PENDING] -= count
-    return counts, stopped
-
-
-def _send_confirmation(
-    selected: list[Campaign],
-    counts: dict[int, dict[str, int]],
-    estimate: pricing.PriceEstimate,
-    stopped: dict[int, int],
-) -> Confirmation:
-    rows = []
-    total_recipients = 0
-    for campaign, price in zip(selected, estimate.rows, strict=True):
-        shown = price.distribution
-        # A personalised text: the recipients left out (no value, too long) are not sent.
-        recipients = counts[campaign.pk][Status.PENDING] if shown is None else shown.recipients
-        total_recipients += recipients
-        rows.append(
-            [
-                campaign.name,
-                campaign.sender,
-                recipients,
-                campaign.invalid_recipients,
-                campaign.duplicate_recipients,
-                campaign.opted_out_recipients + stopped.get(campaign.pk, 0),
-                price.encoding,
-                price.segments_per_message if shown is None else shown.segments_display,
-                price.segments,
-            ]
-        )
-    # Campaigns without pending messages at all do not start (all opted out: they do, and end).
-    empty = [c.name for c in selected if not counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0)]
-    confirming.hold([c.pk for c in selected])
-    warnings = [display.expiry_warning(selected)]
-    if empty:
-        warnings.insert(
-            0,
-            _("These campaigns have no recipients and will not start: %(names)s.")
-            % {"names": ", ".join(empty)},
-        )
-    return Confirmation(
-        hidden=[
-            (
-                confirming.field_name(c.pk),
-                # All pending messages, as changed_since_shown counts them on the confirm.
-                confirming.send_fingerprint(
-                    c,
-                    counts[c.pk][Status.PENDING] + stopped.get(c.pk, 0),
-                    "" if price.distribution is None else price.distribution.summary(),
-                ),
-            )
-            for c, price in zip(selected, estimate.rows, strict=True)
-        ],
-        title=_("Send campaigns?"),
-        action="send_campaigns",
-        submit_label=_("Yes, send"),
-        intro=[
-            _(
-                "The messages are queued for the worker, which sends them to LetsAds in batches. "
-                "Invalid and duplicate numbers were left out when the recipients were imported."
-            ),
-        ],
-        warning=" ".join(w for w in warnings if w),
-        columns=[
-            _("Campaign"),
-            _("Sender"),
-            _("Recipients"),
-            _("Invalid numbers left out"),
-            _("Duplicate numbers left out"),
-            _("Opted-out numbers left out"),
-            _("Encoding"),
-            _("Segments per message"),
-            _("Total segments"),
-        ],
-        rows=rows,
-        totals=[_("Total"), "", total_recipients, "", "", "", "", "", estimate.segments],
-        balance=account_balance(selected[0].account if selected else DEFAULT_ALIAS),
-        estimate=estimate,
-        extra={"personalised": [row for row in estimate.rows if row.distribution is not None]},
-    )
 
 
 @admin.action(description=gettext_lazy("Cancel campaign"), permissions=["send_campaign"])

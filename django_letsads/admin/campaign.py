@@ -1,7 +1,8 @@
 """The campaign admin: list with progress, a form with a live counter and recipient import.
 
-The list's counts come from :func:`campaigns.status_counts` for the page's campaigns only, in one
-aggregate query, whatever the number of campaigns and messages.
+The list's columns are in :mod:`~django_letsads.admin.campaign_list`, deleting in
+:mod:`~django_letsads.admin.campaign_deleting`, the charts and export in
+:mod:`~django_letsads.admin.reports`.
 """
 
 from __future__ import annotations
@@ -9,19 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
-from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import URLPattern, path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
-from django_letsads.accounts import DEFAULT_ALIAS, aliases
 from django_letsads.admin import (
     actions,
     confirming,
@@ -30,14 +26,15 @@ from django_letsads.admin import (
     live,
     preview,
     schedule,
+    send_action,
 )
-from django_letsads.admin.balance import all_balances
+from django_letsads.admin.campaign_deleting import CampaignDeletingMixin
+from django_letsads.admin.campaign_list import CampaignListMixin, counts_of, shows_accounts
 from django_letsads.admin.forms import CampaignForm
 from django_letsads.admin.reports import CampaignReportsMixin
-from django_letsads.campaigns import STARTABLE, delete_campaign, deletion_blocker, status_counts
+from django_letsads.campaigns import STARTABLE
 from django_letsads.importing import DuplicateColumnsError, ImportReport, import_recipients
-from django_letsads.models import Campaign, Message
-from django_letsads.status import Status
+from django_letsads.models import Campaign
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Campaign]
@@ -45,35 +42,7 @@ else:  # the classes are generic only in the stubs
     _ModelAdmin = admin.ModelAdmin
 
 
-_COUNTS_ATTR = "_letsads_counts"
-
-
-class CampaignChangeList(ChangeList):
-    """Attaches each campaign's message counts to the page's objects with one query."""
-
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        page = list(self.result_list)
-        counts = status_counts(campaign.pk for campaign in page)
-        for campaign in page:
-            setattr(campaign, _COUNTS_ATTR, counts[campaign.pk])
-
-
-def counts_of(campaign: Campaign) -> dict[str, int]:
-    counts = getattr(campaign, _COUNTS_ATTR, None)
-    if counts is None:
-        counts = campaign.status_counts()
-        setattr(campaign, _COUNTS_ATTR, counts)
-    return dict(counts)
-
-
-def shows_accounts(campaign: Campaign | None = None) -> bool:
-    """Whether the admin shows the account: when several are configured, or the campaign has
-    another than ``"default"`` (one that may no longer be configured)."""
-    return len(aliases()) > 1 or (campaign is not None and campaign.account != DEFAULT_ALIAS)
-
-
-class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
+class CampaignAdmin(CampaignReportsMixin, CampaignListMixin, CampaignDeletingMixin, _ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
@@ -98,7 +67,7 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
         "finished_at",
     ]
     actions = [
-        actions.send_campaigns,
+        send_action.send_campaigns,
         schedule.schedule_campaigns,
         schedule.unschedule_campaigns,
         actions.cancel_campaigns,
@@ -141,16 +110,6 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
     def rejected_lines_view(self, request: HttpRequest, object_id: str, token: str) -> HttpResponse:
         return import_report.rejected_csv_view(self, request, object_id, token)
 
-    def _live(self, campaign: Campaign, *, compact: bool = False) -> SafeString:
-        return display.live_progress(
-            campaign.pk,
-            counts_of(campaign),
-            active=live.is_active(campaign),
-            url=reverse("admin:django_letsads_campaign_progress", current_app=self.admin_site.name),
-            interval=live.INTERVAL,
-            compact=compact,
-        )
-
     # -- permissions ---------------------------------------------------------------------------
 
     def has_send_campaign_permission(self, request: HttpRequest) -> bool:
@@ -166,128 +125,6 @@ class CampaignAdmin(CampaignReportsMixin, _ModelAdmin):
         ):
             return False
         return super().has_change_permission(request, obj)
-
-    # -- deleting ------------------------------------------------------------------------------
-
-    def get_deleted_objects(
-        self, objs: Any, request: HttpRequest
-    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
-        """The delete confirmation: each campaign with how many messages go with it.
-
-        Django's default lists every related row (a million lines for a big campaign) and
-        refuses, since messages cannot be deleted on their own. A campaign that
-        :func:`~django_letsads.campaigns.deletion_blocker` holds back is listed as protected,
-        which stops the deletion.
-        """
-        campaigns = list(objs)
-        per_campaign = dict(
-            Message.objects.filter(campaign__in=campaigns)
-            .values("campaign")
-            .annotate(count=Count("id"))
-            .values_list("campaign", "count")
-        )
-        in_flight = set(
-            Message.objects.filter(campaign__in=campaigns, status=Status.SENDING)
-            .values_list("campaign", flat=True)
-            .distinct()
-        )
-        to_delete: list[str] = []
-        protected: list[str] = []
-        for campaign in campaigns:
-            blocker = deletion_blocker(campaign, in_flight=campaign.pk in in_flight)
-            if blocker:
-                protected.append(f"{campaign}: {blocker}")
-                continue
-            count = per_campaign.get(campaign.pk, 0)
-            to_delete.append(
-                ngettext(
-                    "%(campaign)s, with %(count)d message and its history",
-                    "%(campaign)s, with %(count)d messages and their history",
-                    count,
-                )
-                % {"campaign": campaign, "count": count}
-            )
-        model_count = {
-            str(Campaign._meta.verbose_name_plural): len(campaigns),
-            str(Message._meta.verbose_name_plural): sum(per_campaign.values()),
-        }
-        perms_needed = set()
-        if not self.has_delete_permission(request):
-            perms_needed.add(str(Campaign._meta.verbose_name))
-        return to_delete, model_count, perms_needed, protected
-
-    def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
-        self._delete(request, [obj.pk])
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        self._delete(request, list(queryset.values_list("pk", flat=True)))
-
-    def _delete(self, request: HttpRequest, campaign_ids: list[int]) -> None:
-        """Delete through :func:`~django_letsads.campaigns.delete_campaign`: a few statements
-        per campaign, where Django's cascade would load every message."""
-        for campaign_id in campaign_ids:
-            result = delete_campaign(campaign_id)
-            if not result.deleted:  # it started sending after the confirmation page
-                self.message_user(
-                    request,
-                    _("Campaign %(id)s was not deleted: %(reason)s.")
-                    % {"id": campaign_id, "reason": result.reason},
-                    messages.WARNING,
-                )
-
-    # -- list ----------------------------------------------------------------------------------
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return CampaignChangeList
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        shown = list(super().get_list_display(request))
-        return [*shown[:1], "account", *shown[1:]] if shows_accounts() else shown
-
-    def get_list_filter(self, request: HttpRequest) -> Any:
-        shown = list(super().get_list_filter(request))
-        return [*shown, "account"] if shows_accounts() else shown
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        context = {
-            # One balance per account; pages name the account when there are several.
-            "letsads_balances": all_balances(),
-            # Django builds "Select campaign to change" from the model's name, which comes out
-            # in the wrong grammatical case in Ukrainian and Russian.
-            "title": _("Campaigns"),
-            **(extra_context or {}),
-        }
-        return super().changelist_view(request, extra_context=context)
-
-    @admin.display(description=gettext_lazy("state"), ordering="state")
-    def live_state(self, campaign: Campaign) -> SafeString:
-        return display.state_label(campaign.pk, campaign.get_state_display())
-
-    @admin.display(description=gettext_lazy("progress"))
-    def progress(self, campaign: Campaign) -> SafeString:
-        return self._live(campaign, compact=True)
-
-    @admin.display(description=gettext_lazy("schedule"))
-    def schedule(self, campaign: Campaign) -> str:
-        return display.schedule_summary(campaign)
-
-    # A short header: the list must fit 1400 px with the sidebar and the filters open.
-    @admin.display(description=gettext_lazy("% delivered"))
-    def rate(self, campaign: Campaign) -> SafeString:
-        return display.rate_label(campaign.pk, counts_of(campaign))
-
-    @admin.display(description=gettext_lazy("created at"), ordering="created_at")
-    def created(self, campaign: Campaign) -> SafeString:
-        # Date over time, in the short form: Django's one-line date never wraps and widens the
-        # list past 1400 px.
-        moment = timezone.localtime(campaign.created_at)
-        return format_html(
-            '<span class="letsads-date">{}<br>{}</span>',
-            date_format(moment, "SHORT_DATE_FORMAT"),
-            date_format(moment, "TIME_FORMAT"),
-        )
 
     # -- detail --------------------------------------------------------------------------------
 

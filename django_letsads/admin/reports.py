@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from django_letsads import export, reports
 from django_letsads.admin import charts
+from django_letsads.admin.campaign_list import counts_of
 from django_letsads.models import Campaign
 
 if TYPE_CHECKING:
@@ -92,8 +93,6 @@ class CampaignReportsMixin(_Base):
 
 def campaign_charts(campaign: Campaign) -> Any:
     """The three charts of a campaign's page, as one piece of HTML."""
-    from django_letsads.admin.campaign import counts_of  # it imports this module
-
     counts = counts_of(campaign)
     if not sum(counts.values()):
         return format_html(

@@ -83,12 +83,16 @@ def refresh_stale_statistics() -> bool:
     return True
 
 
-def claim_rows(ids: list[int], token: str, now: datetime) -> list[tuple[Any, ...]]:
-    """Mark the (already locked) pending ``ids`` as ``sending`` under ``token``, write their
-    ``pending → sending`` events, and return ``(id, recipient, campaign_id, sender, text)``."""
+def claim_rows(
+    ids: list[int], token: str, now: datetime, account: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Mark the (already locked) pending ``ids`` as ``sending`` under ``token`` (and, unless
+    ``account`` is None, as sent with that account), write their ``pending → sending`` events,
+    and return ``(id, recipient, campaign_id, sender, text)``."""
     sql = f"""
         WITH upd AS (
-            UPDATE {MSG} SET status = %s, claimed_at = %s, claim_token = %s
+            UPDATE {MSG} SET status = %s, claimed_at = %s, claim_token = %s,
+                account = COALESCE(%s, account)
             WHERE id = ANY(%s::bigint[]) AND status = %s
             RETURNING id, recipient, campaign_id, sender, text
         ), ev AS (
@@ -103,6 +107,7 @@ def claim_rows(ids: list[int], token: str, now: datetime) -> list[tuple[Any, ...
             Status.SENDING,
             now,
             token,
+            account,
             int_array(ids),
             Status.PENDING,
             Status.PENDING,

@@ -9,8 +9,9 @@ and writes the answers in bulk from the calling thread.
 from __future__ import annotations
 
 import logging
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -18,46 +19,24 @@ from django.db import connections, router, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from django_letsads.accounts import get_account
+from django_letsads.accounts import DEFAULT_ALIAS, get_account
 from django_letsads.campaigns import finish_done_campaigns
 from django_letsads.client import LetsAdsClient
 from django_letsads.conf import letsads_settings
-from django_letsads.exceptions import AccountError, LetsAdsError, MessageNotExistError
+from django_letsads.exceptions import AccountError, LetsAdsError
 from django_letsads.models import Message, StatusEvent
 from django_letsads.settings_rules import require_valid_settings
-from django_letsads.status import FINAL_STATUSES, GATEWAY_STATUS_MAP, POLLABLE_STATUSES, Status
+from django_letsads.status import POLLABLE_STATUSES
 from django_letsads.transitions import notify
 from django_letsads.worker import pgsql
 from django_letsads.worker.base import BaseWorker
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.per_account import run_per_account
+from django_letsads.worker.poll_answers import FIELDS, Answer, Change, Due, Row, decide
 from django_letsads.worker.ratelimit import RateLimiter
 from django_letsads.worker.report import RoundReport
 
 logger = logging.getLogger(__name__)
-
-#: Polls in a row with no usable answer before one is counted as a poll of the schedule.
-MAX_POLL_FAILURES = 5
-#: Status of a message never moves back to one of these from a later one.
-_ORDER = {Status.QUEUED: 0, Status.SENT: 1}
-
-
-@dataclass
-class Due:
-    id: int
-    sms_id: int
-    status: str
-    poll_count: int
-    poll_failures: int
-    sent_at: datetime | None
-    campaign_id: int | None
-
-
-@dataclass
-class Answer:
-    due: Due
-    code: str = ""
-    error: LetsAdsError | None = None
 
 
 def claim_due(
@@ -93,92 +72,18 @@ def claim_due(
     ]
 
 
-def next_poll(due: Due, poll_count: int, now: datetime) -> datetime | None:
-    """When to poll next after ``poll_count`` polls, or None when the schedule is used up."""
-    schedule = letsads_settings.POLL_SCHEDULE
-    if poll_count >= len(schedule):
-        return None
-    base = due.sent_at or now
-    return max(base + timedelta(seconds=schedule[poll_count]), now)
-
-
-#: The columns a poll answer writes, in the order of the rows :func:`apply_answers` builds.
-_FIELDS = (
-    "status",
-    "poll_count",
-    "poll_failures",
-    "next_poll_at",
-    "final_at",
-    "gateway_status",
-    "error_code",
-    "error_message",
-)
-#: A written row: the message id, then the values of ``_FIELDS``.
-Row = tuple[int, str, int, int, datetime | None, datetime | None, str, str, str]
-
-
 def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> RoundReport:
     """Write poll answers: status, raw code, counters, next poll, history; one transaction."""
     now = now or timezone.now()
     report = RoundReport()
     rows: list[Row] = []
-    #: ``(message id, old status, new status, code)`` of the rows whose status changes.
-    changes: list[tuple[int, str, str, str]] = []
+    changes: list[Change] = []
     retry_delay = letsads_settings.POLL_RETRY_DELAY
     for answer in answers:
-        due = answer.due
-        error = answer.error
-        new_status = Status(due.status)
-        poll_count, poll_failures = due.poll_count, due.poll_failures
-        gateway_status = error_code = error_message = ""
-        if error is None or isinstance(error, MessageNotExistError):
-            poll_count += 1
-            poll_failures = 0
-            if error is None:
-                gateway_status = answer.code
-                mapped = GATEWAY_STATUS_MAP[answer.code]
-                if mapped in FINAL_STATUSES or _ORDER.get(mapped, 0) > _ORDER.get(new_status, 0):
-                    new_status = mapped
-            else:
-                gateway_status = error_code = error.code
-                error_message = error.message[:255]
-                report.add(not_found=1)
-        else:
-            poll_failures += 1
-            error_code = error.code[:64]
-            error_message = error.message[:255]
-            report.add(poll_errors=1)
-            if poll_failures >= MAX_POLL_FAILURES:
-                poll_count += 1
-                poll_failures = 0
-        next_poll_at: datetime | None = None
-        if new_status not in FINAL_STATUSES:
-            if poll_failures:
-                next_poll_at = now + timedelta(seconds=retry_delay * 2 ** (poll_failures - 1))
-            else:
-                next_poll_at = next_poll(due, poll_count, now)
-                if next_poll_at is None:
-                    new_status = Status.EXPIRED
-        final_at = now if new_status in FINAL_STATUSES else None
-        if new_status != due.status:
-            report.add(polled=1, **{new_status.value: 1})
-            code = answer.code or (error.code if error else "")
-            changes.append((due.id, due.status, new_status, code))
-        else:
-            report.add(polled=1)
-        rows.append(
-            (
-                due.id,
-                new_status.value,
-                poll_count,
-                poll_failures,
-                next_poll_at,
-                final_at,
-                gateway_status,
-                error_code,
-                error_message,
-            )
-        )
+        row, change = decide(answer, now, retry_delay, report)
+        rows.append(row)
+        if change is not None:
+            changes.append(change)
     with transaction.atomic():
         if pgsql.applies():
             pgsql.write_polled(rows, changes, now)
@@ -203,7 +108,7 @@ def apply_answers(answers: list[Answer], *, now: datetime | None = None) -> Roun
 
 
 def _write_polled(rows: list[Row]) -> None:
-    """Write the ``_FIELDS`` of ``rows`` (id first) in one UPDATE (SQLite and other databases;
+    """Write the ``FIELDS`` of ``rows`` (id first) in one UPDATE (SQLite and other databases;
     PostgreSQL: :func:`pgsql.write_polled`).
 
     What ``bulk_update`` does, written as SQL: the ORM resolves and copies one ``When`` per row
@@ -215,7 +120,7 @@ def _write_polled(rows: list[Row]) -> None:
     casted = connection.features.requires_casted_case_in_updates
     sets: list[str] = []
     params: list[Any] = []
-    for index, name in enumerate(_FIELDS, start=1):
+    for index, name in enumerate(FIELDS, start=1):
         field = cast("Field[Any, Any]", Message._meta.get_field(name))
         case = f"CASE {quote('id')} {' '.join(['WHEN %s THEN %s'] * len(rows))} END"
         if casted:
@@ -267,11 +172,10 @@ class PollWorker(BaseWorker):
 
     def _run_account(self, report: RoundReport, alias: str, claimed_so_far: int) -> int:
         """Poll the messages the account ``alias`` sent, with its client; returns how many."""
+        concurrency = self.concurrency_for(alias)
         with (
             self.round_client(alias) as client,
-            ThreadPoolExecutor(
-                self.concurrency_for(alias), thread_name_prefix="letsads-poll"
-            ) as pool,
+            ThreadPoolExecutor(concurrency, thread_name_prefix="letsads-poll") as pool,
         ):
             account_round = _PollRound(self, client, pool, report, alias, claimed_so_far)
             account_round.run()
@@ -300,27 +204,35 @@ class _PollRound:
         # for the next one, however short the schedule.
         self.started = timezone.now()
         self.claimed = claimed_so_far  # the whole round's, for ``limit``
+        #: Pool tasks per chunk, each asking for the chunk's next poll until none is left.
+        self.concurrency = worker.concurrency_for(account or DEFAULT_ALIAS)
 
     def run(self) -> None:
         current = self._claim_and_ask()
-        while current:
+        while current is not None:
             following = self._claim_and_ask()
-            self._write([future.result() for future in current])
+            self._write(current.answers())
             current = following
 
-    def _claim_and_ask(self) -> list[Future[Answer]]:
+    def _claim_and_ask(self) -> _Asking | None:
         if self.worker.stop_event.is_set() or self.report.stop_error is not None:
-            return []
+            return None
         size = self.worker.chunk
         if self.worker.limit is not None:
             size = min(size, self.worker.limit - self.claimed)
         if size <= 0:
-            return []
+            return None
         batch = retry_on_db_error(
             claim_due, size, self.lease, due_by=self.started, account=self.account
         )
         self.claimed += len(batch)
-        return [self.pool.submit(self._ask, due) for due in batch]
+        if not batch:
+            return None
+        # A few tasks per chunk, not one per poll: a future per message was CPU per poll.
+        asking = _Asking(batch)
+        tasks = min(self.concurrency, len(batch))
+        asking.tasks = [self.pool.submit(asking.ask_all, self._ask) for _ in range(tasks)]
+        return asking
 
     def _ask(self, due: Due) -> Answer:
         if self.worker.stop_event.is_set() or self.report.stop_error is not None:
@@ -344,3 +256,26 @@ class _PollRound:
         self.report.counts.update(retry_on_db_error(apply_answers, usable).counts)
         retry_on_db_error(release_due, skipped)
         self.worker.progress(self.report)
+
+
+class _Asking:
+    """One chunk of claimed polls, asked by a few pool tasks that each take the next one."""
+
+    def __init__(self, dues: list[Due]) -> None:
+        self._todo = deque(enumerate(dues))
+        self._answers: list[Answer | None] = [None] * len(dues)
+        self.tasks: list[Future[None]] = []
+
+    def ask_all(self, ask: Callable[[Due], Answer]) -> None:
+        while True:
+            try:
+                index, due = self._todo.popleft()  # thread-safe
+            except IndexError:
+                return
+            self._answers[index] = ask(due)
+
+    def answers(self) -> list[Answer]:
+        """Every answer, in the order of the claim, once all tasks are done."""
+        for task in self.tasks:
+            task.result()
+        return [answer for answer in self._answers if answer is not None]

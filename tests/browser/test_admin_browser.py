@@ -22,6 +22,7 @@ from django_letsads import text
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
+from tests.browser.conftest import Browsers, session_browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -51,8 +52,7 @@ TRICKY_TEXTS = [
 ]
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+def start_browser() -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -69,11 +69,16 @@ def browser() -> Iterator[Any]:
     options.binary_location = CHROMIUM
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
+    return driver
+
+
+@pytest.fixture
+def browser(browsers: Browsers) -> Iterator[Any]:
+    """Headless Chromium in English, 1400 x 1000: the session's one, as fresh (see conftest)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from session_browser(
+        browsers, "en-1400x1000", start_browser, window=(1400, 1000), implicit_wait=5
+    )
 
 
 def shot(driver: Any, name: str) -> None:

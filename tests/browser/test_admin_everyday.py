@@ -24,6 +24,7 @@ from django_letsads.admin.balance import forget_balance
 from django_letsads.campaigns import poll_now
 from django_letsads.models import Campaign
 from django_letsads.status import Status
+from tests.browser.conftest import Browsers, session_browser, wait_for_login
 from tests.factories import make_campaign, numbers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,8 +48,7 @@ def language(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def browser(language: str) -> Iterator[Any]:
+def start_browser(language: str) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -70,10 +70,19 @@ def browser(language: str) -> Iterator[Any]:
         {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False},
     )
     driver.implicitly_wait(2)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    return driver
+
+
+@pytest.fixture
+def browser(browsers: Browsers, language: str) -> Iterator[Any]:
+    """Chromium in the language: the session's one, as fresh (tests/browser/conftest.py)."""
+    yield from session_browser(
+        browsers,
+        f"everyday-{language}",
+        lambda: start_browser(language),
+        window=None,  # the viewport is emulated, and no test changes it
+        implicit_wait=2,
+    )
 
 
 def shot(driver: Any, name: str, language: str) -> None:
@@ -90,7 +99,7 @@ def log_in(browser: Any, live_server: Any) -> None:
     browser.find_element("name", "username").send_keys("admin")
     browser.find_element("name", "password").send_keys("secret-pw")
     browser.find_element("css selector", "input[type=submit]").click()
-    browser.find_element("id", "content")
+    wait_for_login(browser)
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20) -> Any:

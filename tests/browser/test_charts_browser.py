@@ -10,12 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
+from tests.browser.conftest import wait_for_login
+from tests.browser.login import log_in
 from tests.browser.test_admin_browser import ARTIFACTS, browser  # noqa: F401 - the fixture
 from tests.browser.test_admin_browser import pytestmark as browser_marks
 from tests.factories import make_campaign, numbers
@@ -63,12 +64,9 @@ def test_the_charts_are_readable_in_both_themes(
     theme: str,
 ) -> None:
     forget_balance()
-    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
     campaign = _campaign()
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element("name", "username").send_keys("admin")
-    browser.find_element("name", "password").send_keys("secret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    log_in(browser, live_server)
+    wait_for_login(browser)
     # The admin's theme switch stores the choice here and applies it on load.
     browser.execute_script("localStorage.setItem('theme', arguments[0])", theme)
     browser.set_window_size(1100, 1600)

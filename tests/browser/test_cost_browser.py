@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.test import override_settings
 
 from django_letsads import text
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
 from tests.browser import test_admin_browser
+from tests.browser.login import log_in
 from tests.browser.test_admin_browser import counter, shot
 from tests.test_translit import RESOLUTION_EXAMPLES
 
@@ -62,11 +62,7 @@ def test_replace_transliterate_save_confirm_and_see_the_price(
     browser: Any, live_server: Any, transactional_db: None, letsads_simulator: Any
 ) -> None:
     forget_balance()
-    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element("name", "username").send_keys("admin")
-    browser.find_element("name", "password").send_keys("secret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    log_in(browser, live_server)
     from selenium.webdriver.support.ui import WebDriverWait
 
     # Logged in before going on.

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
-
 from django_letsads import text
 from django_letsads.models import Campaign, Message
 from django_letsads.status import Status
 from tests.browser import test_admin_browser
+from tests.browser.login import log_in
 from tests.browser.test_admin_browser import shot
 from tests.factories import numbers
 
@@ -37,11 +36,7 @@ def test_typing_a_template_shows_the_longest_and_shortest_rendering(
         Message(campaign=campaign, recipient=number, data=data, status=Status.PENDING)
         for number, data in zip(numbers(len(ROWS)), ROWS, strict=True)
     )
-    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element("name", "username").send_keys("admin")
-    browser.find_element("name", "password").send_keys("secret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    log_in(browser, live_server)
     WebDriverWait(browser, 10).until(lambda driver: "Site administration" in driver.title)
 
     browser.get(f"{live_server.url}/admin/django_letsads/campaign/{campaign.pk}/change/")

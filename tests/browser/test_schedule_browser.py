@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from django_letsads.admin.balance import forget_balance
 from django_letsads.models import Campaign
+from tests.browser.conftest import wait_for_login
+from tests.browser.login import log_in
 from tests.browser.test_admin_browser import browser, pytestmark, shot
 from tests.factories import make_campaign, numbers
 
@@ -25,26 +26,28 @@ __all__ = ["browser", "pytestmark"]  # the fixture (used by name) and the browse
 def test_schedule_a_campaign_and_see_when_it_starts(
     browser: Any, live_server: Any, transactional_db: None, letsads_simulator: Any, settings: Any
 ) -> None:
-    from selenium.webdriver.support.ui import Select
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     settings.TIME_ZONE = "Europe/Kyiv"
     forget_balance()
-    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
     campaign = make_campaign(numbers(3), state=Campaign.State.DRAFT, name="Monday promo")
     zone = timezone.get_default_timezone()
     tomorrow = timezone.localtime(timezone.now(), zone).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(10, 0), tzinfo=zone)
 
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element("name", "username").send_keys("admin")
-    browser.find_element("name", "password").send_keys("secret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    log_in(browser, live_server)
+    wait_for_login(browser)
 
     browser.get(f"{live_server.url}/admin/django_letsads/campaign/")
     browser.find_element("css selector", f"input.action-select[value='{campaign.pk}']").click()
     Select(browser.find_element("name", "action")).select_by_value("schedule_campaigns")
     browser.find_element("css selector", "button[name=index]").click()
 
+    # The click starts a navigation: wait for the confirmation, not the list's old #content.
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: 'name="scheduled_at_0"' in b.page_source
+    )
     page = browser.find_element("id", "content").text
     assert "Schedule campaigns?" in page
     assert "Account balance: 1000" in page

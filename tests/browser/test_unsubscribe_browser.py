@@ -10,12 +10,13 @@ import re
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from django_letsads.models import Campaign, OptOut
+from tests.browser.conftest import wait_for_login
+from tests.browser.login import log_in
 from tests.browser.test_admin_browser import browser, pytestmark, shot  # noqa: F401 - fixture
 from tests.factories import make_campaign
 
@@ -53,11 +54,8 @@ def test_a_recipient_unsubscribes_from_the_link_in_the_sms(
     shot(browser, "unsubscribe-2-done")
 
     # The admin's stop list shows the number, from the link of this campaign.
-    User.objects.create_superuser("admin", "admin@example.com", "secret-pw")
-    browser.get(f"{live_server.url}/admin/login/")
-    browser.find_element("name", "username").send_keys("admin")
-    browser.find_element("name", "password").send_keys("secret-pw")
-    browser.find_element("css selector", "input[type=submit]").click()
+    log_in(browser, live_server)
+    wait_for_login(browser)
     browser.get(f"{live_server.url}/admin/django_letsads/optout/")
     rows = browser.find_elements("css selector", "#result_list tbody tr")
     assert len(rows) == 1

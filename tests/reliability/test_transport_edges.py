@@ -24,17 +24,11 @@ from django_letsads.protocol import parse_sms_id
 from tests.reliability import hostile
 from tests.reliability.hostile import DECL, HostileServer, elapsed, hostile_server
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.usefixtures("no_proxy_from_the_machine")]
 
 PASSWORD = "edge-test-password"
 #: What the tests allow above ``TIMEOUT`` for a call to end (a loaded CI machine included).
 MARGIN = 4.0
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def client_for(server: HostileServer, timeout: float = 5, **kwargs: object) -> LetsAdsClient:
