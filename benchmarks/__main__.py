@@ -44,6 +44,7 @@ CASES = {
     "optout": ("postgres", "sqlite"),
     "scheduling": ("postgres", "sqlite"),
     "reports": ("postgres",),
+    "confirm": ("postgres", "sqlite"),
     # Only with --baseline (a full run has one by default): see benchmarks/ab.py.
     "ab": ("postgres",),
 }
@@ -56,6 +57,7 @@ MODULES = {
     "scheduling": "scheduling",
     "reports": "reports",
     "personal": "personal",
+    "confirm": "confirm",
     "ab": "ab",
 }
 #: What a run without ``--case`` runs (the A/B comes after them, by ``--baseline``).

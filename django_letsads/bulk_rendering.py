@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from django_letsads import merge, unsubscribe
 from django_letsads.conf import letsads_settings
+from django_letsads.placeholders import FIELDS, UNSUBSCRIBE_URL
 from django_letsads.text import (
     GSM7,
     GSM7_BASIC,
@@ -26,13 +27,6 @@ from django_letsads.text import (
     configured_limits,
 )
 from django_letsads.translit import APOSTROPHES, transliterate
-
-# The same names as :mod:`django_letsads.rendering` (the worker's side), which cannot be imported
-# here: it imports :mod:`django_letsads.campaigns`, which leaves recipients out through this
-# module. ``tests/test_personalisation.py`` checks that they agree.
-UNSUBSCRIBE_URL = "unsubscribe_url"
-#: Built-in fields: always available, never from the recipients' data.
-FIELDS = (UNSUBSCRIBE_URL,)
 
 #: Texts of the GSM-7 basic table only: one septet per character.
 GSM_BASIC = re.compile("[" + re.escape(GSM7_BASIC) + "]*")
@@ -47,6 +41,16 @@ _UNTOUCHED = re.compile("[^\u0400-\u04ff" + re.escape(APOSTROPHES) + "]*")
 def data_fields_of(template: merge.Template) -> tuple[str, ...]:
     """The fields of ``template`` that come from the recipients' data (not built in)."""
     return tuple(name for name in template.fields if name not in FIELDS)
+
+
+def required_fields(template: merge.Template) -> tuple[str, ...]:
+    """Data fields used at least once without a default: a recipient without them is left out."""
+    names = [
+        part.name
+        for part in template.parts
+        if isinstance(part, merge.Placeholder) and part.default is None and part.name not in FIELDS
+    ]
+    return tuple(dict.fromkeys(names))
 
 
 class Renderer:
@@ -86,6 +90,8 @@ class Renderer:
                 self.slots.append((len(self.pieces), position[part.name], default, part.name))
                 self.pieces.append("")
         self.latin = latin
+        #: The fields of slots without a default, in order: a row without one is left out.
+        self.required = tuple(dict.fromkeys(s[3] for s in self.slots if s[2] is None))
 
     def _latin(self, value: str) -> str:
         if _UNTOUCHED.fullmatch(value):  # a code, a Latin name: nothing to remember

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.db.models.functions import Length
 
-from django_letsads.bulk_rendering import FIELDS, data_fields_of
+from django_letsads.bulk_rendering import data_fields_of
+from django_letsads.data_values import alias, missing_value, sendable, with_values
 from django_letsads.models import Campaign, Message
-from django_letsads.personalisation import alias, missing_value, sendable, template_of, with_values
+from django_letsads.personalisation import template_of
+from django_letsads.placeholders import FIELDS
 from django_letsads.text import GSM7_BASIC, GSM7_EXTENSION
 
 

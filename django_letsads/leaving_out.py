@@ -17,20 +17,19 @@ from django.db.models import Max, Q, QuerySet
 from django.db.models.functions import Length
 
 from django_letsads import merge
-from django_letsads.bulk_rendering import Renderer, data_fields_of
-from django_letsads.models import Campaign, Message
-from django_letsads.personalisation import (
-    MISSING_FIELD,
-    TEXT_TOO_LONG,
+from django_letsads.bulk_rendering import Renderer, data_fields_of, required_fields
+from django_letsads.data_values import (
     alias,
     combinations,
     match,
     missing_value,
-    required_fields,
     sendable,
-    template_of,
     with_values,
 )
+from django_letsads.distribution import TEXT_TOO_LONG
+from django_letsads.models import Campaign, Message
+from django_letsads.personalisation import template_of
+from django_letsads.placeholders import MISSING_FIELD
 from django_letsads.status import Status
 from django_letsads.transitions import change_status
 

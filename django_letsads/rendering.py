@@ -29,19 +29,17 @@ from django_letsads import merge, unsubscribe
 from django_letsads.campaigns import pause_campaigns
 from django_letsads.exceptions import LetsAdsConfigurationError
 from django_letsads.models import Message, StatusEvent
+from django_letsads.placeholders import FIELDS as FIELDS
+from django_letsads.placeholders import MISSING_FIELD as MISSING_FIELD
+from django_letsads.placeholders import UNSUBSCRIBE_URL as UNSUBSCRIBE_URL
 from django_letsads.status import Status
 from django_letsads.transitions import notify, record_events
 from django_letsads.translit import outgoing_text
 
 logger = logging.getLogger(__name__)
 
-UNSUBSCRIBE_URL = "unsubscribe_url"
-#: Field names every message has, whatever its data (recipient data cannot override them).
-FIELDS = (UNSUBSCRIBE_URL,)
 #: The note on the history event of a message whose text was rendered for it.
 PERSONALISED = "personalised text"
-#: ``Message.error_code`` of a message whose text has a placeholder without value or default.
-MISSING_FIELD = "MISSING_FIELD"
 #: The pause reason of a campaign whose link cannot be made (the base URL is not set).
 NO_UNSUBSCRIBE_URL = "UNSUBSCRIBE_BASE_URL_MISSING"
 

@@ -8,7 +8,7 @@ import random
 import pytest
 from django.test import override_settings
 
-from django_letsads import campaigns, field_stats, personalisation, rendering
+from django_letsads import campaigns, field_stats
 from django_letsads.bulk_rendering import Renderer, measure
 from django_letsads.leaving_out import leave_out
 from django_letsads.models import Campaign, Message, OptOut, StatusEvent
@@ -29,12 +29,6 @@ def campaign_with(text: str, rows: list[dict[str, str] | None], **fields: object
         for number, data in zip(numbers(len(rows)), rows, strict=True)
     )
     return campaign
-
-
-def test_constants_agree_with_the_worker_side() -> None:
-    assert personalisation.FIELDS == rendering.FIELDS
-    assert personalisation.UNSUBSCRIBE_URL == rendering.UNSUBSCRIBE_URL
-    assert personalisation.MISSING_FIELD == rendering.MISSING_FIELD
 
 
 def test_segment_distribution_distinct_texts_and_left_out() -> None:
