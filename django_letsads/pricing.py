@@ -21,11 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django_letsads import personalisation
 from django_letsads.bulk_rendering import piecewise_safe
 from django_letsads.conf import letsads_settings
 from django_letsads.gsm7 import ucs2_characters
 from django_letsads.models import Campaign
-from django_letsads.personalisation import TextDistribution, distributions, template_of
+from django_letsads.personalisation import TextDistribution, template_of
 from django_letsads.rendering import longest_rendering
 from django_letsads.status import Status
 from django_letsads.text import GSM7, analyze
@@ -156,18 +157,30 @@ def campaign_price(
     )
 
 
+def shown_distributions(
+    campaign: Campaign, sent: TextDistribution | None = None
+) -> list[TextDistribution]:
+    """A personalised campaign's distributions as the confirmation shows them: as it sends, then
+    the other choice when that can be priced. ``sent``: the first, when the caller has it."""
+    modes = [campaign.transliterate]
+    template = template_of(campaign.text)
+    # The other choice, transliterated, is priced only when each part can be transliterated
+    # once (no word runs across a placeholder's edge): otherwise every distinct text would be
+    # transliterated whole, tens of seconds for a million.
+    if campaign.transliterate or (template is not None and piecewise_safe(template)):
+        modes.append(not campaign.transliterate)
+    if sent is None:
+        return personalisation.distributions(campaign, modes)
+    if len(modes) == 1:
+        return [sent]
+    return [sent, *personalisation.distributions(campaign, modes[1:])]
+
+
 def _personalised_price(
     campaign: Campaign, price: Decimal | None, shown: Sequence[TextDistribution] | None
 ) -> CampaignPrice:
     if shown is None:
-        modes = [campaign.transliterate]
-        template = template_of(campaign.text)
-        # The other choice, transliterated, is priced only when each part can be
-        # transliterated once (no word runs across a placeholder's edge): otherwise every
-        # distinct text would be transliterated whole, tens of seconds for a million.
-        if campaign.transliterate or (template is not None and piecewise_safe(template)):
-            modes.append(not campaign.transliterate)
-        shown = distributions(campaign, modes)
+        shown = shown_distributions(campaign)
     sent = shown[0]
     other = shown[1] if len(shown) > 1 else None
     segments = sent.total_segments
