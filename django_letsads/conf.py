@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
-from django_letsads.defaults import DEFAULT_API_URL, DEFAULTS
+from django_letsads.defaults import ACCOUNT_OVERRIDES, DEFAULT_API_URL, DEFAULTS
 from django_letsads.exceptions import LetsAdsConfigurationError
 from django_letsads.settings_rules import (
     ACCOUNT_KEYS,
@@ -22,8 +22,10 @@ from django_letsads.settings_rules import (
     Problem,
     account_dicts,
     alias_in_names,
+    has_accounts,
     letsads_dict,
     problem_of,
+    setting_name,
     shared_dict,
 )
 
@@ -75,7 +77,8 @@ class LetsAdsSettings:
 
     The keys of one account (``settings_rules.ACCOUNT_KEYS``) are those of the account ``alias``
     (``letsads_settings`` is the ``"default"`` one; :func:`django_letsads.accounts.get_account`
-    gives the others); the other keys are shared by all accounts.
+    gives the others); the other keys are shared by all accounts, but an account may set those
+    of ``defaults.ACCOUNT_OVERRIDES`` (``PRICE_PER_SEGMENT``) for itself.
     """
 
     def __init__(self, alias: str = DEFAULT_ALIAS) -> None:
@@ -92,12 +95,21 @@ class LetsAdsSettings:
 
     def _get(self, key: str) -> Any:
         user = self._user()
+        if key in ACCOUNT_OVERRIDES and key in self._own(user):
+            return self._own(user)[key]
         if key not in ACCOUNT_KEYS:
             return shared_dict(user).get(key, DEFAULTS[key])
         accounts = account_dicts(user)
         if self.alias not in accounts:
             raise LetsAdsConfigurationError(unknown_alias_message(self.alias, list(accounts)))
         return accounts[self.alias].get(key, DEFAULTS[key])
+
+    def _own(self, user: dict[str, Any]) -> dict[str, Any]:
+        """This account's own keys in a ``LETSADS`` with accounts (``{}`` for a flat one, or an
+        alias it does not have: a shared key then has its shared value)."""
+        if not has_accounts(user):
+            return {}
+        return account_dicts(user).get(self.alias, {})
 
     def _checked(self, key: str) -> Any:
         """The value of ``key``, or the system check's error for it (``settings_rules``)."""
@@ -247,16 +259,17 @@ class LetsAdsSettings:
 
     @property
     def PRICE_PER_SEGMENT(self) -> Decimal | None:
+        """This account's price of one segment: its own, else the shared one."""
         value = self._get("PRICE_PER_SEGMENT")
         if value is None or value == "":
             return None
         price = parse_price(value)
         if price is None:
-            from django_letsads.exceptions import LetsAdsConfigurationError
-
+            own = "PRICE_PER_SEGMENT" in self._own(self._user())
+            name = setting_name("PRICE_PER_SEGMENT", self.alias if own else None)
             raise LetsAdsConfigurationError(
-                f"settings.LETSADS['PRICE_PER_SEGMENT'] is {value!r}; it must be a price of one "
-                "segment that is not negative, e.g. Decimal('0.45'), or None."
+                f"settings.{name} is {value!r}; it must be a price of one segment that is not "
+                "negative, e.g. Decimal('0.45'), or None."
             )
         return price
 

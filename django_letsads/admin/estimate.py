@@ -15,7 +15,6 @@ from django.http import HttpRequest
 from django_letsads import pricing
 from django_letsads.accounts import DEFAULT_ALIAS
 from django_letsads.admin.balance import BalanceInfo, account_balance
-from django_letsads.conf import letsads_settings
 from django_letsads.distribution import TextDistribution
 from django_letsads.models import Campaign
 
@@ -24,8 +23,7 @@ def selection_balance(campaigns: Sequence[Campaign]) -> BalanceInfo | None:
     """The balance of the account of ``campaigns`` (all of one, see :func:`selection_accounts`),
     looked up (cached, or asked of the gateway) only when there is a price to compare it with."""
     alias = next(iter(selection_accounts(campaigns)), DEFAULT_ALIAS)
-    priced = letsads_settings.PRICE_PER_SEGMENT is not None
-    return account_balance(alias) if priced else None
+    return account_balance(alias) if pricing.price_of(alias) is not None else None
 
 
 def price_estimate(
