@@ -75,7 +75,7 @@ class CampaignForm(_ModelForm):
         required=False,
         help_text=gettext_lazy(
             "A phone column and an optional name column, separated by ',' or ';', in UTF-8. "
-            "A header row is recognised by its column names (phone, name, телефон, ім\u2019я, имя); "
+            "A header row is recognised by its column names (phone, name, телефон, ім’я, имя); "  # noqa: RUF001 - the Ukrainian apostrophe, as in the CSV header it names
             "without one, the first column is the phone and the second the name."
         ),
     )
