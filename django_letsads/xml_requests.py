@@ -69,11 +69,18 @@ def build_send(
 ) -> bytes:
     """The send request: the bytes :func:`serialize` makes of the tree ``<request><auth>…
     </auth><message><from/><text/><recipient/>…</message></request>``, written directly."""
+    numbers = list(recipients)
+    joined = "".join(numbers)
+    if all(numbers) and "&" not in joined and "<" not in joined and ">" not in joined:
+        # The usual case, numbers of digits: one join instead of an element each.
+        listed = f"<recipient>{'</recipient><recipient>'.join(numbers)}</recipient>"
+    else:
+        listed = "".join([_element("recipient", number) for number in numbers])
     message = [
         "<message>",
         _element("from", sender),
         _element("text", text),
-        *[_element("recipient", recipient) for recipient in recipients],
+        listed if numbers else "",
         "</message>",
     ]
     return _written(login, password, message)

@@ -95,7 +95,8 @@ def apply_results(
         if queued:
             accepted = _write_queued(queued, token, now)
             applied.queued = len(accepted)
-            stale += [(pk, Status.QUEUED) for pk in queued if pk not in accepted]
+            if len(accepted) < len(queued):
+                stale += [(pk, Status.QUEUED) for pk in queued if pk not in accepted]
         # Anything but an acceptance is rare (errors): the plain lock-then-update will do.
         owned = _lock_owned([pk for ids in others.values() for pk in ids], token) if others else {}
         for (status, code, reason), ids in others.items():
@@ -170,6 +171,8 @@ def _write_queued(queued: dict[int, int], token: str, now: datetime) -> set[int]
             ids = pgsql.write_queued(rest, token, old, now, next_poll_at)
             notify(ids, old, Status.QUEUED)
             accepted.update(ids)
+            if len(ids) == len(rest):  # all of them (the usual case): nothing left to look for
+                break
             rest = {pk: sms_id for pk, sms_id in rest.items() if pk not in accepted}
             if not rest:
                 break
