@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from django_letsads import leaving_out, scheduling
 from django_letsads.cascade import delete_messages_of
+from django_letsads.distribution import TextDistribution
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.signals import announce_work
 from django_letsads.status import Status
@@ -38,14 +39,23 @@ class StartResult:
     reason: str = ""
 
 
-def start_campaign(campaign_id: int) -> StartResult:
+def start_campaign(campaign_id: int, *, counted: TextDistribution | None = None) -> StartResult:
     """Move a draft or scheduled campaign to ``sending`` so workers pick up its messages.
 
     Idempotent: a second call (double submit, another admin) finds the campaign already sending and
     changes nothing. Workers are told through the optional task integration after commit. The
     recipients a personalised text cannot be sent to are cancelled in the same transaction
     (:func:`django_letsads.leaving_out.leave_out`).
+
+    ``counted``: the figures of a personalised campaign as it sends, computed by the caller in
+    its own transaction with the campaign row locked, and still in it (the Send confirmation's
+    confirm, which checked them against what the page showed); they spare counting them again.
     """
+    if counted is not None and not transaction.get_connection().in_atomic_block:
+        raise ValueError(
+            "start_campaign(counted=...) takes figures computed in the caller's transaction, "
+            "with the campaign row locked: call it inside that transaction."
+        )
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.state not in STARTABLE:
@@ -55,7 +65,7 @@ def start_campaign(campaign_id: int) -> StartResult:
         if not campaign.messages.filter(status=Status.PENDING).exists():
             return StartResult(False, "campaign has no pending recipients")
         # What the confirmation said would be left out (missing values, too long texts).
-        leaving_out.leave_out(campaign)
+        leaving_out.leave_out(campaign, counted)
         campaign.state = Campaign.State.SENDING
         campaign.started_at = campaign.started_at or timezone.now()
         campaign.pause_reason = ""

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings as django_settings
 
-from django_letsads.defaults import DEFAULT_API_URL, DEFAULTS
+from django_letsads.defaults import ACCOUNT_OVERRIDES, DEFAULT_API_URL, DEFAULTS
 from django_letsads.exceptions import LetsAdsConfigurationError
+from django_letsads.setting_values import parse_price, parse_quiet_hours
 from django_letsads.settings_rules import (
     ACCOUNT_KEYS,
     DEFAULT_ALIAS,
     Problem,
     account_dicts,
     alias_in_names,
+    has_accounts,
     letsads_dict,
     problem_of,
+    setting_name,
     shared_dict,
 )
 
@@ -41,41 +43,13 @@ __all__ = [
 ]
 
 
-def parse_quiet_hours(value: Any) -> tuple[datetime.time, datetime.time] | None:
-    """``QUIET_HOURS`` as two wall-clock times, or None when it is switched off.
-
-    Raises ``ValueError`` saying what is wrong; the system check and the setting's property
-    both use it, so a bad value is reported by ``manage.py check`` and never misread at run time.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 2:
-        raise ValueError('it must be None or a pair of local times, e.g. ("21:00", "09:00")')
-    times = [_parse_time(part) for part in value]
-    if times[0] == times[1]:
-        raise ValueError("its start and end are the same time")
-    return times[0], times[1]
-
-
-def _parse_time(part: Any) -> datetime.time:
-    if isinstance(part, datetime.time):
-        if part.tzinfo is not None:
-            raise ValueError(f"{part!r} has a time zone; the zone is LETSADS['TIME_ZONE']")
-        return part
-    if isinstance(part, str):
-        try:
-            return datetime.datetime.strptime(part.strip(), "%H:%M").time()
-        except ValueError:
-            pass
-    raise ValueError(f'{part!r} is not a time written as "HH:MM" (24-hour clock)')
-
-
 class LetsAdsSettings:
     """One property per setting, each read from Django settings when accessed.
 
     The keys of one account (``settings_rules.ACCOUNT_KEYS``) are those of the account ``alias``
     (``letsads_settings`` is the ``"default"`` one; :func:`django_letsads.accounts.get_account`
-    gives the others); the other keys are shared by all accounts.
+    gives the others); the other keys are shared by all accounts, but an account may set those
+    of ``defaults.ACCOUNT_OVERRIDES`` (``PRICE_PER_SEGMENT``) for itself.
     """
 
     def __init__(self, alias: str = DEFAULT_ALIAS) -> None:
@@ -92,12 +66,21 @@ class LetsAdsSettings:
 
     def _get(self, key: str) -> Any:
         user = self._user()
+        if key in ACCOUNT_OVERRIDES and key in self._own(user):
+            return self._own(user)[key]
         if key not in ACCOUNT_KEYS:
             return shared_dict(user).get(key, DEFAULTS[key])
         accounts = account_dicts(user)
         if self.alias not in accounts:
             raise LetsAdsConfigurationError(unknown_alias_message(self.alias, list(accounts)))
         return accounts[self.alias].get(key, DEFAULTS[key])
+
+    def _own(self, user: dict[str, Any]) -> dict[str, Any]:
+        """This account's own keys in a ``LETSADS`` with accounts (``{}`` for a flat one, or an
+        alias it does not have: a shared key then has its shared value)."""
+        if not has_accounts(user):
+            return {}
+        return account_dicts(user).get(self.alias, {})
 
     def _checked(self, key: str) -> Any:
         """The value of ``key``, or the system check's error for it (``settings_rules``)."""
@@ -247,16 +230,17 @@ class LetsAdsSettings:
 
     @property
     def PRICE_PER_SEGMENT(self) -> Decimal | None:
+        """This account's price of one segment: its own, else the shared one."""
         value = self._get("PRICE_PER_SEGMENT")
         if value is None or value == "":
             return None
         price = parse_price(value)
         if price is None:
-            from django_letsads.exceptions import LetsAdsConfigurationError
-
+            own = "PRICE_PER_SEGMENT" in self._own(self._user())
+            name = setting_name("PRICE_PER_SEGMENT", self.alias if own else None)
             raise LetsAdsConfigurationError(
-                f"settings.LETSADS['PRICE_PER_SEGMENT'] is {value!r}; it must be a price of one "
-                "segment that is not negative, e.g. Decimal('0.45'), or None."
+                f"settings.{name} is {value!r}; it must be a price of one segment that is not "
+                "negative, e.g. Decimal('0.45'), or None."
             )
         return price
 
@@ -272,21 +256,6 @@ def unknown_alias_message(alias: str, configured: list[str]) -> str:
         f"The LetsAds account {alias!r} is not configured; settings.LETSADS has: {names}. "
         f'Add it as LETSADS = {{"default": {{…}}, {alias!r}: {{"LOGIN": …, "PASSWORD": …}}}}.'
     )
-
-
-def parse_price(value: Any) -> Decimal | None:
-    """``value`` as a finite, non-negative ``Decimal`` (from a Decimal, an int, a float or a
-    string such as an environment variable), or ``None`` if it is not one."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
-        return None
-    try:
-        # A float goes through str(): Decimal(0.45) would carry its binary error into the sums.
-        price = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        return None
-    if not price.is_finite() or price < 0:
-        return None
-    return price
 
 
 letsads_settings = LetsAdsSettings()

@@ -60,7 +60,12 @@ DEFAULTS: dict[str, Any] = {
     # Time zone of QUIET_HOURS; None: settings.TIME_ZONE.
     "TIME_ZONE": None,
     # Price of one segment in the account's currency, for cost estimates; None: no estimate.
+    # Shared, and an account may set its own (ACCOUNT_OVERRIDES).
     "PRICE_PER_SEGMENT": None,
     # Seconds after which a worker's heartbeat no longer counts as a running worker.
     "WORKER_STALE_AFTER": 600,
 }
+
+#: Shared keys that an account of a ``LETSADS`` with accounts may also set for itself: the
+#: top-level value is the default of the accounts without their own.
+ACCOUNT_OVERRIDES: tuple[str, ...] = ("PRICE_PER_SEGMENT",)

@@ -6,6 +6,10 @@ default (``MISSING_FIELD``), nor when the recipient's rendering is over the gate
 :func:`leave_out` makes those messages ``cancelled`` (never sent, not billed) with the code and
 a history event, in the transaction that starts the campaign, so what goes out is exactly what
 was confirmed.
+
+The Send confirmation's confirm has counted them already, under the same lock (the fingerprint
+check needs the figures): it passes them as ``counted``, and only the reasons they count are
+looked for, nothing at all when nobody is left out.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from django_letsads.data_values import (
     sendable,
     with_values,
 )
-from django_letsads.distribution import TEXT_TOO_LONG
+from django_letsads.distribution import TEXT_TOO_LONG, TextDistribution
 from django_letsads.models import Campaign, Message
 from django_letsads.personalisation import template_of
 from django_letsads.placeholders import MISSING_FIELD
@@ -45,21 +49,31 @@ class LeftOut:
     too_long: int = 0
 
 
-def leave_out(campaign: Campaign) -> LeftOut:
+def leave_out(campaign: Campaign, counted: TextDistribution | None = None) -> LeftOut:
     """Cancel the sendable messages of ``campaign`` that cannot be sent as its text says.
 
     Call it inside the transaction that starts the campaign, with the campaign row locked.
+    ``counted``: the campaign's figures as it sends (:func:`~django_letsads.personalisation.
+    text_distribution`), computed in this same transaction after the row was locked; nothing
+    that adds recipients or changes their data can run in between (an import waits for the
+    lock), so a reason it counts none of is not looked for.
     """
     template = template_of(campaign.text)
     if template is None or not template.has_placeholders:
         return LeftOut()
+    if counted is not None and not counted.left_out:
+        return LeftOut()
     fields = data_fields_of(template)
     queryset = sendable(campaign)
     missing = 0
-    for name in required_fields(template):
-        rows = with_values(queryset, fields).filter(missing_value(fields, [name]))
-        missing += _cancel(rows, MISSING_FIELD, f"No value for {{{name}}} and no default.")
-    too_long = _too_long(campaign, template, queryset, fields)
+    if counted is None or counted.missing:
+        for name in required_fields(template):
+            rows = with_values(queryset, fields).filter(missing_value(fields, [name]))
+            missing += _cancel(rows, MISSING_FIELD, f"No value for {{{name}}} and no default.")
+    too_long = 0
+    if counted is None or counted.too_long:
+        known = counted is not None
+        too_long = _too_long(campaign, template, queryset, fields, known=known)
     return LeftOut(missing=missing, too_long=too_long)
 
 
@@ -68,7 +82,10 @@ def _too_long(
     template: merge.Template,
     queryset: QuerySet[Message],
     fields: Sequence[str],
+    *,
+    known: bool = False,
 ) -> int:
+    """``known``: some are too long (counted already), so the quick bound is not asked."""
     renderer = Renderer(template, campaign.transliterate)
     if not fields:
         try:
@@ -76,7 +93,7 @@ def _too_long(
         except merge.MissingValueError:
             return 0
         return _cancel(queryset, TEXT_TOO_LONG, _too_long_note()) if over else 0
-    if not _may_be_too_long(renderer, queryset, fields):
+    if not known and not _may_be_too_long(renderer, queryset, fields):
         return 0
     over_combos = []
     for chunk in combinations(queryset, fields):

@@ -3,7 +3,8 @@
 The gateway bills per segment per recipient, and the encoding decides the segments, so the
 estimate counts the segments of the text each message will carry (:func:`message_texts`, through
 :func:`~django_letsads.translit.outgoing_text`, exactly as the worker sends it) and multiplies by
-``LETSADS["PRICE_PER_SEGMENT"]``. Without a price the segments are still counted.
+the price of the campaign's account (:func:`price_of`: its own ``PRICE_PER_SEGMENT``, else the
+shared ``LETSADS["PRICE_PER_SEGMENT"]``). Without a price the segments are still counted.
 
 A personalised text (placeholders, :mod:`django_letsads.merge`) is priced per recipient: the
 segments of each distinct rendering times the recipients who get it
@@ -21,11 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django_letsads import personalisation
 from django_letsads.bulk_rendering import piecewise_safe
-from django_letsads.conf import letsads_settings
+from django_letsads.conf import LetsAdsSettings
 from django_letsads.gsm7 import ucs2_characters
 from django_letsads.models import Campaign
-from django_letsads.personalisation import TextDistribution, distributions, template_of
+from django_letsads.personalisation import TextDistribution, template_of
 from django_letsads.rendering import longest_rendering
 from django_letsads.status import Status
 from django_letsads.text import GSM7, analyze
@@ -56,6 +58,8 @@ class CampaignPrice:
     still_ucs2: tuple[str, ...]
     #: Per recipient, for a text with placeholders (``None`` for a plain text).
     distribution: TextDistribution | None = None
+    #: The price of one segment for the campaign's account (:func:`price_of`).
+    price: Decimal | None = None
 
     @property
     def transliterated(self) -> bool:
@@ -69,7 +73,11 @@ class CampaignPrice:
 
 @dataclass(frozen=True)
 class PriceEstimate:
-    """The estimate for a selection of campaigns, with the balance it is compared with."""
+    """The estimate for a selection of campaigns, with the balance it is compared with.
+
+    ``price``: the price of one segment when every campaign's account has the same one (the
+    admin's selection is of one account), else ``None``; each row has its own.
+    """
 
     rows: Sequence[CampaignPrice]
     price: Decimal | None
@@ -81,8 +89,13 @@ class PriceEstimate:
         return sum(row.segments for row in self.rows)
 
     @property
+    def priced(self) -> bool:
+        """Whether every campaign's account has a price (then there is a total)."""
+        return bool(self.rows) and all(row.price is not None for row in self.rows)
+
+    @property
     def total(self) -> Decimal | None:
-        if self.price is None:
+        if not self.priced:
             return None
         return sum((row.cost or Decimal(0) for row in self.rows), Decimal(0))
 
@@ -119,6 +132,12 @@ def _segments(texts: Sequence[tuple[str, int]], transliterate: bool) -> tuple[in
     return total, list(dict.fromkeys(still_ucs2))
 
 
+def price_of(alias: str) -> Decimal | None:
+    """The price of one segment for the account ``alias``: its own ``PRICE_PER_SEGMENT``, else
+    the shared one (an alias ``LETSADS`` no longer has: the shared one)."""
+    return LetsAdsSettings(alias).PRICE_PER_SEGMENT
+
+
 def is_personalised(campaign: Campaign) -> bool:
     """True when the campaign's text has placeholders: its recipients get texts of their own."""
     template = template_of(campaign.text)
@@ -153,21 +172,34 @@ def campaign_price(
         other_segments=other if changes else None,
         other_cost=None if price is None or not changes else price * other,
         still_ucs2=tuple(still_ucs2),
+        price=price,
     )
+
+
+def shown_distributions(
+    campaign: Campaign, sent: TextDistribution | None = None
+) -> list[TextDistribution]:
+    """A personalised campaign's distributions as the confirmation shows them: as it sends, then
+    the other choice when that can be priced. ``sent``: the first, when the caller has it."""
+    modes = [campaign.transliterate]
+    template = template_of(campaign.text)
+    # The other choice, transliterated, is priced only when each part can be transliterated
+    # once (no word runs across a placeholder's edge): otherwise every distinct text would be
+    # transliterated whole, tens of seconds for a million.
+    if campaign.transliterate or (template is not None and piecewise_safe(template)):
+        modes.append(not campaign.transliterate)
+    if sent is None:
+        return personalisation.distributions(campaign, modes)
+    if len(modes) == 1:
+        return [sent]
+    return [sent, *personalisation.distributions(campaign, modes[1:])]
 
 
 def _personalised_price(
     campaign: Campaign, price: Decimal | None, shown: Sequence[TextDistribution] | None
 ) -> CampaignPrice:
     if shown is None:
-        modes = [campaign.transliterate]
-        template = template_of(campaign.text)
-        # The other choice, transliterated, is priced only when each part can be
-        # transliterated once (no word runs across a placeholder's edge): otherwise every
-        # distinct text would be transliterated whole, tens of seconds for a million.
-        if campaign.transliterate or (template is not None and piecewise_safe(template)):
-            modes.append(not campaign.transliterate)
-        shown = distributions(campaign, modes)
+        shown = shown_distributions(campaign)
     sent = shown[0]
     other = shown[1] if len(shown) > 1 else None
     segments = sent.total_segments
@@ -189,6 +221,7 @@ def _personalised_price(
         ),
         still_ucs2=tuple(still_ucs2),
         distribution=sent,
+        price=price,
     )
 
 
@@ -202,10 +235,13 @@ def estimate(
 ) -> PriceEstimate:
     """The estimate for ``campaigns``, given their message counts per status
     (:func:`django_letsads.campaigns.status_counts`) and the account ``balance`` if known;
-    ``shown``: the distributions of personalised campaigns, by id, if already computed."""
-    price = letsads_settings.PRICE_PER_SEGMENT
+    ``shown``: the distributions of personalised campaigns, by id, if already computed. Each
+    campaign is priced at its account's price (:func:`price_of`)."""
     shown = shown or {}
+    prices = {alias: price_of(alias) for alias in {c.account for c in campaigns}}
     rows = [
-        campaign_price(c, counts[c.pk][Status.PENDING], price, shown.get(c.pk)) for c in campaigns
+        campaign_price(c, counts[c.pk][Status.PENDING], prices[c.account], shown.get(c.pk))
+        for c in campaigns
     ]
+    price = next(iter(set(prices.values()))) if len(set(prices.values())) == 1 else None
     return PriceEstimate(rows=rows, price=price, balance=balance, currency=currency)

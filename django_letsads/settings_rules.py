@@ -11,7 +11,7 @@ Ids: ``E004`` poll schedule, ``E007`` API URL, ``E010`` ``LETSADS`` is not a dic
 ``TIMEOUT``, ``E012`` a whole number of the wrong type or below its minimum, ``E013``
 ``RATE_LIMIT``; several accounts (:func:`account_dicts`): ``E080`` no ``"default"`` account,
 ``E081`` an account key at the top of a ``LETSADS`` with accounts, ``E082`` a shared key inside
-one account, ``E083`` an alias that is not a short string.
+one account (but those of ``defaults.ACCOUNT_OVERRIDES``), ``E083`` an alias that is not a short string.
 
 ``LETSADS`` has two forms. Flat (``{"LOGIN": …, "PASSWORD": …}``): one account, ``"default"``.
 With accounts (``{"default": {…}, "promo": {…}, "POLL_SCHEDULE": …}``): each value that is a dict
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from django_letsads.defaults import DEFAULTS
+from django_letsads.defaults import ACCOUNT_OVERRIDES, DEFAULTS
 from django_letsads.exceptions import LetsAdsConfigurationError
 
 
@@ -252,7 +252,7 @@ def _structure_problems(user: dict[str, Any]) -> list[Problem]:
             )
     for alias, account in accounts.items():
         for key in account:
-            if key in DEFAULTS and key not in ACCOUNT_KEYS:
+            if key in DEFAULTS and key not in ACCOUNT_KEYS and key not in ACCOUNT_OVERRIDES:
                 problems.append(
                     Problem(
                         "django_letsads.E082",

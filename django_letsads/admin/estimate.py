@@ -14,24 +14,36 @@ from django.http import HttpRequest
 
 from django_letsads import pricing
 from django_letsads.accounts import DEFAULT_ALIAS
-from django_letsads.admin.balance import account_balance
-from django_letsads.conf import letsads_settings
+from django_letsads.admin.balance import BalanceInfo, account_balance
+from django_letsads.distribution import TextDistribution
 from django_letsads.models import Campaign
 
 
-def price_estimate(
-    campaigns: Sequence[Campaign], counts: Mapping[int, Mapping[str, int]]
-) -> pricing.PriceEstimate:
-    """The estimate for ``campaigns`` (all of one account, see :func:`selection_accounts`); the
-    balance is that account's, looked up only when there is a price."""
+def selection_balance(campaigns: Sequence[Campaign]) -> BalanceInfo | None:
+    """The balance of the account of ``campaigns`` (all of one, see :func:`selection_accounts`),
+    looked up (cached, or asked of the gateway) only when there is a price to compare it with."""
     alias = next(iter(selection_accounts(campaigns)), DEFAULT_ALIAS)
-    priced = letsads_settings.PRICE_PER_SEGMENT is not None
-    balance = account_balance(alias) if priced else None
+    return account_balance(alias) if pricing.price_of(alias) is not None else None
+
+
+def price_estimate(
+    campaigns: Sequence[Campaign],
+    counts: Mapping[int, Mapping[str, int]],
+    *,
+    balance: BalanceInfo | None = None,
+    shown: Mapping[int, Sequence[TextDistribution]] | None = None,
+) -> pricing.PriceEstimate:
+    """The estimate for ``campaigns`` (all of one account, see :func:`selection_accounts`)
+    against ``balance``, by default :func:`selection_balance`. ``shown``: the distributions of
+    personalised campaigns, by id, when the caller has them (:func:`pricing.estimate`)."""
+    if balance is None:
+        balance = selection_balance(campaigns)
     return pricing.estimate(
         campaigns,
         counts,
         balance=balance.amount if balance is not None else None,
         currency=balance.currency if balance is not None else "",
+        shown=shown,
     )
 
 

@@ -1,8 +1,9 @@
 """The campaign form: a text field with a live counter, sender checks and recipient import fields.
 
 Validation calls the same rule modules as the backends (:mod:`django_letsads.text`,
-:mod:`django_letsads.senders`); the counter's JavaScript gets its tables from
-:func:`django_letsads.text.export_rules`, rendered into the page, so the rules exist once.
+:mod:`django_letsads.senders`); the text's widget and its counter are
+:mod:`~django_letsads.admin.text_widget`, the text's checks and their messages
+:mod:`~django_letsads.admin.text_errors`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from django_letsads import field_stats, merge, personalisation, rendering, senders, text
+from django_letsads import field_stats, personalisation, rendering, senders, text
 from django_letsads.accounts import DEFAULT_ALIAS, aliases
+from django_letsads.admin.text_errors import check_placeholders as check_placeholders
+from django_letsads.admin.text_errors import text_error
+from django_letsads.admin.text_widget import SmsTextWidget as SmsTextWidget
 from django_letsads.bulk_rendering import data_fields_of
 from django_letsads.conf import letsads_settings
 from django_letsads.exceptions import InvalidSenderError, InvalidTextError
@@ -27,52 +31,6 @@ if TYPE_CHECKING:
     _ModelForm = forms.ModelForm[Campaign]
 else:  # the classes are generic only in the stubs
     _ModelForm = forms.ModelForm
-
-
-class SmsTextWidget(forms.Textarea):
-    """A textarea followed by the live counter; the rules and labels travel as JSON."""
-
-    template_name = "django_letsads/widgets/sms_text.html"
-
-    class Media:
-        js = ("django_letsads/sms_counter.js",)
-        css = {"all": ("django_letsads/admin.css",)}
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
-        context["widget"]["counter"] = {
-            "rules": text.export_rules(),
-            # Built-in fields, at their longest, for the preview of personalised texts.
-            "fixed": {rendering.UNSUBSCRIBE_URL: rendering.longest_rendering("{unsubscribe_url}")},
-            "labels": {
-                "summary": _(
-                    "{length} characters · {encoding} · segments: {segments} · "
-                    "{remaining} left in this segment"
-                ),
-                "over": _("Too long: {length} characters; the limit in {encoding} is {limit}."),
-                "empty": _("Type the text: the counter shows its length and segments."),
-                "translit": _("Transliterated: {before} → {after} segments"),
-                "still_ucs2": _("Still UCS-2 because of: {characters}"),
-                "suggestions": _("Characters that force UCS-2 and have a GSM-7 twin:"),
-                "replace": _("replace"),
-                "replace_all": _("Replace all: {before} → {after} segments"),
-                "longest": _(
-                    "Longest text: {length} characters · {encoding} · segments: {segments}"
-                ),
-                "shortest": _(
-                    "Shortest text: {length} characters · {encoding} · segments: {segments}"
-                ),
-                "some_ucs2": _(
-                    "Some recipients' values are not GSM-7: their texts are UCS-2 "
-                    "(segments: up to {segments})."
-                ),
-                "no_data": _("No recipient has a value for {fields}."),
-                "left_out": _(
-                    "Recipients without {fields} are left out: the text gives no default."
-                ),
-            },
-        }
-        return context
 
 
 def account_field(current: str) -> forms.ChoiceField:
@@ -218,7 +176,7 @@ class CampaignForm(_ModelForm):
         try:
             text.validate_text(outgoing)
         except InvalidTextError as exc:
-            message = _text_error(exc, outgoing)
+            message = text_error(exc, outgoing)
             if transliterated and exc.code == "MESSAGE_TOO_LONG":
                 message = _("Transliterated: %(message)s") % {"message": message}
             raise forms.ValidationError(message, code=exc.code) from None
@@ -237,65 +195,3 @@ class CampaignForm(_ModelForm):
                 % {"letters": senders.MAX_ALPHANUMERIC, "digits": senders.MAX_NUMERIC},
                 code="INVALID_SENDER",
             ) from None
-
-
-def check_placeholders(value: str) -> None:
-    """Form errors for a text that is not a valid template (:mod:`django_letsads.merge`) or
-    uses a link that cannot be made. Fields from the recipients' data are checked in
-    :meth:`CampaignForm.clean`, against the data imported."""
-    if not merge.has_placeholders(value):
-        return
-    try:
-        template = merge.parse(value)
-    except merge.TemplateError as exc:
-        raise forms.ValidationError(_template_error(exc), code=exc.code) from None
-    if rendering.UNSUBSCRIBE_URL in template.fields and not letsads_settings.UNSUBSCRIBE_BASE_URL:
-        raise forms.ValidationError(
-            _(
-                "The text uses {unsubscribe_url}, but LETSADS['UNSUBSCRIBE_BASE_URL'] is not set "
-                "in the settings: there is no address for the link."
-            ),
-            code="UNSUBSCRIBE_BASE_URL_MISSING",
-        )
-
-
-def _template_error(exc: merge.TemplateError) -> str:
-    position = exc.position + 1
-    if exc.code == "UNCLOSED_BRACE":
-        return _("The “{” at position %(position)d is never closed. Write {{ for a brace.") % {
-            "position": position
-        }
-    if exc.code == "UNOPENED_BRACE":
-        return _("The “}” at position %(position)d closes nothing. Write }} for a brace.") % {
-            "position": position
-        }
-    if exc.code == "NO_FIELD_NAME":
-        return _("%(placeholder)s at position %(position)d has no field name.") % {
-            "placeholder": exc.placeholder,
-            "position": position,
-        }
-    return _(
-        "The field name in %(placeholder)s at position %(position)d may contain only letters, "
-        "digits and “_”: no spaces, dots or other signs."
-    ) % {"placeholder": exc.placeholder, "position": position}
-
-
-def _text_error(exc: InvalidTextError, value: str) -> str:
-    if exc.code == "NO_MESSAGE":
-        return _("Enter the text of the message.")
-    if exc.code == "MESSAGE_TOO_LONG":
-        info = text.analyze(value)
-        return _(
-            "The text is %(length)d characters long in %(encoding)s; the limit is %(limit)d."
-        ) % {
-            "length": info.length,
-            "encoding": info.encoding,
-            "limit": info.limit,
-        }
-    positions = ", ".join(
-        f"U+{ord(ch):04X} ({position + 1})"
-        for position, ch in text.xml_illegal_characters(value)[:5]
-    )
-    return _("The text contains characters that cannot be sent: %(characters)s.") % {
-        "characters": positions
-    }

@@ -15,13 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from django_letsads import campaigns, field_stats
+from django_letsads import campaigns, field_stats, pricing
 from django_letsads.admin import confirming
 from django_letsads.admin.actions import _confirmed, _require_permission, _state_label
 from django_letsads.admin.balance import forget_balance
 from django_letsads.admin.estimate import (
     price_estimate,
     selection_accounts,
+    selection_balance,
     send_anyway_missing,
 )
 from django_letsads.admin.send_confirmation import _send_confirmation, sendable_counts
@@ -68,66 +69,104 @@ def send_campaigns(
             messages.ERROR,
         )
         return None
+    if _confirmed(request):
+        return _start_confirmed(modeladmin, request, eligible)
     counts, stopped = sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
-    if _confirmed(request) and send_anyway_missing(request, estimate):
+    return confirmation_page(
+        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)
+    )
+
+
+def _start_confirmed(
+    modeladmin: admin.ModelAdmin[Campaign], request: HttpRequest, eligible: list[Campaign]
+) -> HttpResponse | None:
+    """Start what was confirmed, or show the confirmation again (with today's figures) when it
+    changed since the page was shown or its cost needs the "send anyway" tick.
+
+    The figures are counted once, with the rows locked: they are what the fingerprint is checked
+    against, what the cost is checked with and what the start leaves out.
+    """
+    # Before the lock: on a cache miss the balance is asked of the gateway.
+    balance = selection_balance(eligible)
+    # One transaction: the rows stay locked from the check to the start, so nothing can change
+    # in between (an edit or an import waits for it).
+    with transaction.atomic():
+        locked = confirming.lock_selection(eligible)
+        changed = confirming.changed_since_shown(request.POST, locked)
+        sent = {pk: [figures] for pk, figures in locked.figures.items()}
+        estimate = price_estimate(locked.campaigns, locked.counts, balance=balance, shown=sent)
+        unticked = not changed and send_anyway_missing(request, estimate)
+        results = (
+            []
+            if changed or unticked
+            else [
+                campaigns.start_campaign(c.pk, counted=locked.figures.get(c.pk)) for c in eligible
+            ]
+        )
+    if changed:
+        # Start none: what the person confirmed is no longer what would be sent.
+        modeladmin.message_user(
+            request,
+            _("The campaign changed since you looked: %(names)s. Check it and confirm again.")
+            % {"names": ", ".join(f"“{c.name}”" for c in changed)},
+            messages.ERROR,
+        )
+    elif unticked:
         modeladmin.message_user(
             request,
             _("The estimated cost exceeds the balance: tick “send anyway” to send nevertheless."),
             messages.ERROR,
         )
-    elif _confirmed(request):
-        # One transaction: the rows stay locked from the check to the start, so nothing can
-        # change in between (an edit or an import waits for it).
-        with transaction.atomic():
-            changed = confirming.changed_since_shown(request.POST, eligible)
-            results = [] if changed else [campaigns.start_campaign(c.pk) for c in eligible]
-        if changed:
-            # Start none: what the person confirmed is no longer what would be sent. Show the
-            # confirmation again, with today's figures.
+    if changed or unticked:
+        # The page again, from the figures counted under the lock (the other choice added).
+        current = locked.campaigns
+        shown = {
+            c.pk: pricing.shown_distributions(c, locked.figures[c.pk])
+            for c in current
+            if c.pk in locked.figures
+        }
+        estimate = price_estimate(current, locked.counts, balance=balance, shown=shown)
+        return confirmation_page(
+            modeladmin,
+            request,
+            current,
+            _send_confirmation(current, locked.counts, estimate, locked.stopped),
+        )
+    _report_started(modeladmin, request, eligible, results)
+    return None
+
+
+def _report_started(
+    modeladmin: admin.ModelAdmin[Campaign],
+    request: HttpRequest,
+    eligible: list[Campaign],
+    results: list[campaigns.StartResult],
+) -> None:
+    started = 0
+    for campaign, result in zip(eligible, results, strict=True):
+        if result.started:
+            started += 1
+        else:
             modeladmin.message_user(
                 request,
-                _("The campaign changed since you looked: %(names)s. Check it and confirm again.")
-                % {"names": ", ".join(f"“{c.name}”" for c in changed)},
-                messages.ERROR,
+                _("“%(name)s” was not started: %(reason)s.")
+                % {"name": campaign.name, "reason": _start_refusal(campaign.pk)},
+                messages.WARNING,
             )
-            eligible = [Campaign.objects.get(pk=c.pk) for c in eligible]
-            counts, stopped = sendable_counts(eligible)
-            estimate = price_estimate(eligible, counts)
-            return confirmation_page(
-                modeladmin,
-                request,
-                eligible,
-                _send_confirmation(eligible, counts, estimate, stopped),
+    confirming.release([c.pk for c in eligible])
+    if started:
+        forget_balance()
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d campaign is being sent; the worker picks up its messages.",
+                "%(count)d campaigns are being sent; the worker picks up their messages.",
+                started,
             )
-        started = 0
-        for campaign, result in zip(eligible, results, strict=True):
-            if result.started:
-                started += 1
-            else:
-                modeladmin.message_user(
-                    request,
-                    _("“%(name)s” was not started: %(reason)s.")
-                    % {"name": campaign.name, "reason": _start_refusal(campaign.pk)},
-                    messages.WARNING,
-                )
-        confirming.release([c.pk for c in eligible])
-        if started:
-            forget_balance()
-            modeladmin.message_user(
-                request,
-                ngettext(
-                    "%(count)d campaign is being sent; the worker picks up its messages.",
-                    "%(count)d campaigns are being sent; the worker picks up their messages.",
-                    started,
-                )
-                % {"count": started},
-                messages.SUCCESS,
-            )
-        return None
-    return confirmation_page(
-        modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)
-    )
+            % {"count": started},
+            messages.SUCCESS,
+        )
 
 
 def without_unknown_fields(

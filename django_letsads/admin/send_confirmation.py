@@ -8,26 +8,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from django_letsads import campaigns, optout, pricing
+from django_letsads import pricing
 from django_letsads.accounts import DEFAULT_ALIAS
 from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance
+from django_letsads.admin.confirming import sendable_counts as sendable_counts
 from django_letsads.admin.views import Confirmation
 from django_letsads.models import Campaign
 from django_letsads.status import Status
-
-
-def sendable_counts(
-    selected: list[Campaign],
-) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
-    """Message counts per campaign and status, and per campaign the pending messages whose
-    numbers are on the stop list: the worker will skip them, so what is confirmed (recipients,
-    segments, price) leaves them out of ``pending``."""
-    counts = campaigns.status_counts(c.pk for c in selected)
-    stopped = optout.pending_opted_out(c.pk for c in selected)
-    for pk, count in stopped.items():
-        counts[pk][Status.PENDING] -= count
-    return counts, stopped
 
 
 def _send_confirmation(

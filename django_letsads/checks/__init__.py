@@ -31,8 +31,9 @@ Settings are read when the checks run, never at import. Ids:
   ``check --database default`` and before ``migrate``.
 * ``django_letsads.W041`` - ``UNSUBSCRIBE_BASE_URL`` does not end with ``/``, so the token would
   be glued to its last path segment.
-* ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is not a number.
-* ``django_letsads.E051`` - ``LETSADS["PRICE_PER_SEGMENT"]`` is negative.
+* ``django_letsads.E050`` - ``LETSADS["PRICE_PER_SEGMENT"]`` (or an account's own,
+  ``LETSADS["promo"]["PRICE_PER_SEGMENT"]``) is not a number.
+* ``django_letsads.E051`` - that price is negative.
 * ``django_letsads.E060`` - ``LETSADS["WORKER_STALE_AFTER"]`` is not a positive whole number.
 * ``django_letsads.E080`` to ``E083`` - the layout of a ``LETSADS`` with several accounts (no
   ``"default"``, an account key beside the accounts, a shared key inside one, a bad alias);

@@ -10,7 +10,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from django_letsads.checks.reading import letsads_value
+from django_letsads.checks.reading import letsads_value, with_overrides
 from django_letsads.conf import parse_price
 from django_letsads.settings_rules import problem_of
 from django_letsads.text import DEFAULT_LIMITS, GSM7, UCS2
@@ -95,16 +95,20 @@ def check_quiet_hours(
 def check_price(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    value = letsads_value("PRICE_PER_SEGMENT")
-    if value is None or value == "" or parse_price(value) is not None:
-        return []
-    negative = parse_price(str(value).lstrip().removeprefix("-")) is not None
-    return [
-        Error(
-            f"LETSADS['PRICE_PER_SEGMENT'] is {value!r}; "
-            + ("a price cannot be negative." if negative else "it must be a number."),
-            hint="The price of one segment in the account's currency, e.g. Decimal('0.45'), or "
-            "None for no cost estimate.",
-            id="django_letsads.E051" if negative else "django_letsads.E050",
+    """The shared price and each account's own (``LETSADS['promo']['PRICE_PER_SEGMENT']``)."""
+    errors: list[CheckMessage] = []
+    for name, value in with_overrides("PRICE_PER_SEGMENT"):
+        if value is None or value == "" or parse_price(value) is not None:
+            continue
+        negative = parse_price(str(value).lstrip().removeprefix("-")) is not None
+        errors.append(
+            Error(
+                f"{name} is {value!r}; "
+                + ("a price cannot be negative." if negative else "it must be a number."),
+                hint="The price of one segment in the account's currency, e.g. "
+                "Decimal('0.45'), or None for no cost estimate (an account without its own "
+                "price has the shared one).",
+                id="django_letsads.E051" if negative else "django_letsads.E050",
+            )
         )
-    ]
+    return errors

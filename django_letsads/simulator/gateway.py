@@ -2,20 +2,18 @@
 
 No HTTP here: :meth:`Gateway.parse` reads a request body, :meth:`Gateway.execute` acts on it and
 returns the answer's bytes and a log entry (the XML both ways is :mod:`.wire`, the records kept
-and reported :mod:`.records`). The server decides about faults in between, because a fault is
-chosen by request kind before the gateway acts.
+and reported :mod:`.records`, the log and counters :mod:`.request_log`). The server decides
+about faults in between, because a fault is chosen by request kind before the gateway acts.
 
 Messages are stored in parallel arrays (:mod:`.store`, about 20 bytes each) rather than an
 object per message, so a million of them fit in a few tens of megabytes. A message's status is
-not stored: it follows from its send time, the clock and a deterministic rule, and is computed
-when asked. The checks of a request and the billing of a send are :mod:`.send_checks`.
+not stored: it follows from its send time, the clock and a deterministic rule
+(:mod:`.statuses`), and is computed when asked. The checks of a request and the billing of a send are :mod:`.send_checks`.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +21,17 @@ from django_letsads import protocol
 from django_letsads.simulator.faults import UNKNOWN_ERROR as FAULT_UNKNOWN_ERROR
 from django_letsads.simulator.faults import Fault
 from django_letsads.simulator.records import Account, LogEntry, Outcome, StoredMessage
+from django_letsads.simulator.request_log import RequestLog
 from django_letsads.simulator.send_checks import authenticate, send_error
+from django_letsads.simulator.statuses import (
+    IN_QUEUE,
+    IS_DELIVERED,
+    IS_SENT,
+    NOT_DELIVERED,
+    STATUSES,
+    status_after,
+    undelivered_by_share,
+)
 from django_letsads.simulator.store import MessageStore
 from django_letsads.simulator.wire import (
     BALANCE,
@@ -54,25 +62,6 @@ __all__ = [
     "error_answer",
     "undelivered_by_share",
 ]
-
-IN_QUEUE = "MESSAGE_IN_QUEUE"
-IS_SENT = "MESSAGE_IS_SENT"
-IS_DELIVERED = "MESSAGE_IS_DELIVERED"
-NOT_DELIVERED = "MESSAGE_NOT_DELIVERED"
-
-
-def undelivered_by_share(share: float) -> Callable[[str], bool]:
-    """A rule that fails a fixed share of numbers, chosen by their last two digits.
-
-    With ``share=0.1`` the numbers ending in ``00`` to ``09`` are not delivered, so a test can pick
-    its recipients to get the outcome it wants.
-    """
-    cutoff = round(share * 100)
-
-    def undelivered(recipient: str) -> bool:
-        return int(recipient[-2:]) < cutoff
-
-    return undelivered
 
 
 class Gateway:
@@ -106,9 +95,7 @@ class Gateway:
         # The message store: index i holds message first_id + i.
         self._messages = MessageStore(first_id)
         self._forced: dict[int, str] = {}
-        self._log: deque[LogEntry] = deque(maxlen=log_limit)
-        self._seq = 0
-        self._counts: Counter[str] = Counter()
+        self._log = RequestLog(clock, log_limit)
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -162,7 +149,9 @@ class Gateway:
                     "UNKNOWN_ERROR",
                     error_answer("UNKNOWN_ERROR"),
                 )
-            entry = self._record(request, account is not None, ids, processed, name, code, fault)
+            entry = self._log.record(
+                request, account is not None, ids, processed, name, code, fault
+            )
         return Outcome(answer, entry)
 
     def _send(
@@ -205,55 +194,20 @@ class Gateway:
         forced = self._forced.get(index)
         if forced is not None:
             return forced
-        age = self._now() - self._messages.sent_at(index)
-        if age < self.sent_after:
-            return IN_QUEUE
-        if age < self.final_after:
-            return IS_SENT
-        return (
-            NOT_DELIVERED if self.undelivered(self._messages.recipient_at(index)) else IS_DELIVERED
+        return status_after(
+            self._now() - self._messages.sent_at(index),
+            self._messages.recipient_at(index),
+            sent_after=self.sent_after,
+            final_after=self.final_after,
+            undelivered=self.undelivered,
         )
-
-    def _record(
-        self,
-        request: ParsedRequest,
-        auth_ok: bool,
-        ids: tuple[int, ...],
-        processed: bool,
-        name: str,
-        code: str,
-        fault: Fault | None,
-    ) -> LogEntry:
-        self._seq += 1
-        entry = LogEntry(
-            seq=self._seq,
-            time=self._now(),
-            wall_time=time.time(),
-            kind=request.kind,
-            login=request.login,
-            auth_ok=auth_ok,
-            sender=request.sender,
-            text=request.text,
-            recipients=request.recipients,
-            sms_ids=ids,
-            processed=processed,
-            name=name,
-            code=code,
-            fault=fault.kind if fault else None,
-        )
-        self._log.append(entry)
-        self._counts[f"kind:{request.kind}"] += 1
-        self._counts[f"code:{code if name == protocol.NAME_ERROR else name}"] += 1
-        if fault:
-            self._counts[f"fault:{fault.kind}"] += 1
-        return entry
 
     # -- reading the state --------------------------------------------------------------------
 
     def log(self, since: int = 0) -> list[LogEntry]:
         """Logged requests with ``seq`` > ``since`` (the oldest drop out past ``log_limit``)."""
         with self.lock:
-            return [entry for entry in self._log if entry.seq > since]
+            return self._log.since(since)
 
     @property
     def message_count(self) -> int:
@@ -277,7 +231,7 @@ class Gateway:
 
     def force_status(self, sms_id: int | str, status: str) -> None:
         """Pin one message's status, whatever the clock and the rule say."""
-        if status not in (IN_QUEUE, IS_SENT, IS_DELIVERED, NOT_DELIVERED):
+        if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         with self.lock:
             index = self._messages.index(sms_id)
@@ -298,14 +252,11 @@ class Gateway:
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            counts = dict(self._counts)
             return {
-                "requests": self._seq,
+                "requests": self._log.seq,
                 "messages": len(self._messages),
                 "send_requests_processed": self._messages.batch_count,
-                "by_kind": {k[5:]: v for k, v in counts.items() if k.startswith("kind:")},
-                "by_answer": {k[5:]: v for k, v in counts.items() if k.startswith("code:")},
-                "faults": {k[6:]: v for k, v in counts.items() if k.startswith("fault:")},
+                **self._log.counts(),
                 "accounts": {login: a.as_dict() for login, a in self.accounts.items()},
                 "clock": self._now(),
             }
