@@ -118,14 +118,11 @@ class _Campaign(NamedTuple):
 
 
 def _campaigns(campaign_ids: list[int]) -> dict[int, _Campaign]:
-    """What a claim needs of the campaigns ``campaign_ids``, in one query written out (through
-    the ORM, this and the account's filter cost the claim more CPU than its statements).
-
-    Read once per claim, before its messages: a campaign the window let in is sending, and a
-    started campaign's sender, text and transliteration never change (``Campaign.save``), so
-    they are those its messages go out with. Its account may change while it is paused, so
-    nothing here is kept beyond the claim.
-    """
+    """What a claim needs of the campaigns ``campaign_ids``: one query, written out (the ORM's
+    two cost more CPU than the claim's statements). Read once per claim, before its messages:
+    the window's campaigns are sending, and a started campaign's sender, text and
+    transliteration never change (``Campaign.save``). Its account may change while it is
+    paused, so nothing here is kept beyond the claim."""
     if not campaign_ids:
         return {}
     connection = connections[router.db_for_write(Campaign)]
