@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django_letsads.exceptions import IncorrectRecipientError, LetsAdsError
 from django_letsads.status import Status
@@ -28,8 +28,10 @@ class Sender(Protocol):
     def send(self, sender: str, text: str, recipients: Sequence[str]) -> list[int]: ...
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """What happened to one recipient. A named tuple, immutable: one is made per message sent,
+    and a frozen dataclass cost several times its CPU (``docs/benchmarks.rst``)."""
+
     status: Status
     sms_id: int | None = None
     error_code: str | None = None
@@ -79,8 +81,10 @@ def send_batch(client: Sender, sender: str, text: str, recipients: Sequence[str]
         except LetsAdsError as exc:
             _settle(result, remaining, exc, Status.UNKNOWN if exc.maybe_sent else Status.FAILED)
             return result
-        for recipient, sms_id in zip(remaining, ids, strict=True):
-            result.outcomes[recipient] = Outcome(Status.QUEUED, sms_id=sms_id)
+        queued = Status.QUEUED
+        result.outcomes.update(
+            {r: Outcome(queued, sms_id) for r, sms_id in zip(remaining, ids, strict=True)}
+        )
         return result
     return result
 

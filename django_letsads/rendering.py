@@ -16,12 +16,11 @@ preview and price call it, and the worker renders with the same values, so they 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from django.db import connections, router
 
@@ -45,7 +44,7 @@ NO_UNSUBSCRIBE_URL = "UNSUBSCRIBE_BASE_URL_MISSING"
 
 
 class ClaimedMessage(Protocol):
-    __dataclass_fields__: ClassVar[dict[str, Any]]
+    """What rendering needs of a claimed message (the worker's ``Claimed``, a named tuple)."""
 
     @property
     def id(self) -> int: ...
@@ -55,6 +54,8 @@ class ClaimedMessage(Protocol):
 
     @property
     def text(self) -> str: ...
+
+    def _replace(self, *, text: str) -> Self: ...
 
 
 C = TypeVar("C", bound=ClaimedMessage)
@@ -112,7 +113,7 @@ def render_claimed(
             text = outgoing_text(True, text)
         if text != message.text:
             written[message.id] = text
-            message = dataclasses.replace(message, text=text)
+            message = message._replace(text=text)
         out.append(message)
     _store_texts(written)
     _note_personalised(personalised, now)

@@ -76,24 +76,27 @@ def apply_results(
     queued: dict[int, int] = {}
     others: dict[tuple[Status, str, str], list[int]] = defaultdict(list)
     for batch, result, release_unsent in items:
-        by_recipient: dict[str, list[Claimed]] = defaultdict(list)
-        for message in batch:
-            by_recipient[message.recipient].append(message)
+        outcomes = result.outcomes
         unsent = set(result.unsent) if release_unsent else set()
-        for recipient, outcome in result.outcomes.items():
-            for message in by_recipient.get(recipient, ()):
-                if outcome.status == Status.QUEUED and outcome.sms_id is not None:
-                    queued[message.id] = outcome.sms_id
-                else:
-                    status = Status.PENDING if recipient in unsent else outcome.status
-                    others[(status, outcome.error_code or "", outcome.reason)].append(message.id)
+        # Message by message (a recipient's outcome is that of each of its messages): the
+        # writer's CPU per message is mostly this loop.
+        for pk, recipient, _, _, _ in batch:
+            outcome = outcomes.get(recipient)
+            if outcome is None:
+                continue
+            if outcome.status == Status.QUEUED and outcome.sms_id is not None:
+                queued[pk] = outcome.sms_id
+            else:
+                status = Status.PENDING if recipient in unsent else outcome.status
+                others[(status, outcome.error_code or "", outcome.reason)].append(pk)
     applied = Applied()
     stale: list[tuple[int, Status]] = []
     with transaction.atomic():
         if queued:
             accepted = _write_queued(queued, token, now)
             applied.queued = len(accepted)
-            stale += [(pk, Status.QUEUED) for pk in queued if pk not in accepted]
+            if len(accepted) < len(queued):
+                stale += [(pk, Status.QUEUED) for pk in queued if pk not in accepted]
         # Anything but an acceptance is rare (errors): the plain lock-then-update will do.
         owned = _lock_owned([pk for ids in others.values() for pk in ids], token) if others else {}
         for (status, code, reason), ids in others.items():
@@ -168,6 +171,8 @@ def _write_queued(queued: dict[int, int], token: str, now: datetime) -> set[int]
             ids = pgsql.write_queued(rest, token, old, now, next_poll_at)
             notify(ids, old, Status.QUEUED)
             accepted.update(ids)
+            if len(ids) == len(rest):  # all of them (the usual case): nothing left to look for
+                break
             rest = {pk: sms_id for pk, sms_id in rest.items() if pk not in accepted}
             if not rest:
                 break

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -47,16 +47,16 @@ def make_batches(messages: Sequence[Claimed], size: int) -> list[Batch]:
     """
     batches: list[Batch] = []
     open_batches: dict[tuple[str, str, int], list[Claimed]] = {}
-    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    layers: dict[tuple[str, str, str], int] = {}
     for message in messages:
-        layer = seen[(message.sender, message.text, message.recipient)]
-        seen[(message.sender, message.text, message.recipient)] += 1
-        key = (message.sender, message.text, layer)
-        current = open_batches.get(key)
+        _, recipient, _, sender, text = message
+        key = (sender, text, recipient)
+        layer = layers.get(key, 0)
+        layers[key] = layer + 1
+        current = open_batches.get((sender, text, layer))
         if current is None or len(current) >= size:
-            current = []
-            open_batches[key] = current
-            batches.append((message.sender, message.text, current))
+            current = open_batches[(sender, text, layer)] = []
+            batches.append((sender, text, current))
         current.append(message)
     return batches
 
@@ -177,10 +177,10 @@ class _Round:
         if not messages:
             self.exhausted = True
             return False
-        for message in messages:
-            self.after[message.campaign_id] = max(
-                self.after.get(message.campaign_id, 0), message.id
-            )
+        after = self.after
+        for pk, _, campaign_id, _, _ in messages:
+            if pk > after.get(campaign_id, 0):
+                after[campaign_id] = pk
         self.claimed_total += len(messages)
         self.report.add(claimed=len(messages))
         self.ready.extend(make_batches(messages, self.batch_size))
