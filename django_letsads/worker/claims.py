@@ -90,9 +90,9 @@ def claim(
         window = scheduling.claimable_campaigns(now)
         campaigns = _campaigns(window.campaign_ids)
         if account is not None:
-            window.campaign_ids = [
-                pk for pk in window.campaign_ids if campaigns[pk].account == account
-            ]
+            # A campaign deleted since the window was read is not in ``campaigns``: left out.
+            mine = {pk for pk, c in campaigns.items() if c.account == account}
+            window.campaign_ids = [pk for pk in window.campaign_ids if pk in mine]
         while True:
             ids = _sendable_ids(limit, after, window, account)
             if not ids:
