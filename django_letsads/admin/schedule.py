@@ -23,9 +23,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_letsads import campaigns, scheduling
 from django_letsads.admin import display
 from django_letsads.admin.actions import _confirmed, _require_permission
+from django_letsads.admin.confirming import sendable_counts
 from django_letsads.admin.estimate import price_estimate, send_anyway_missing
 from django_letsads.admin.send_action import without_unknown_fields
-from django_letsads.admin.send_confirmation import _send_confirmation, sendable_counts
+from django_letsads.admin.send_confirmation import _send_confirmation
 from django_letsads.admin.views import confirmation_page
 from django_letsads.conf import letsads_settings
 from django_letsads.models import Campaign

@@ -25,7 +25,7 @@ from django_letsads.admin.estimate import (
     selection_balance,
     send_anyway_missing,
 )
-from django_letsads.admin.send_confirmation import _send_confirmation, sendable_counts
+from django_letsads.admin.send_confirmation import _send_confirmation
 from django_letsads.admin.views import confirmation_page
 from django_letsads.models import Campaign
 
@@ -71,7 +71,7 @@ def send_campaigns(
         return None
     if _confirmed(request):
         return _start_confirmed(modeladmin, request, eligible)
-    counts, stopped = sendable_counts(eligible)
+    counts, stopped = confirming.sendable_counts(eligible)
     estimate = price_estimate(eligible, counts)
     return confirmation_page(
         modeladmin, request, eligible, _send_confirmation(eligible, counts, estimate, stopped)

@@ -12,7 +12,6 @@ from django_letsads import pricing
 from django_letsads.accounts import DEFAULT_ALIAS
 from django_letsads.admin import confirming, display
 from django_letsads.admin.balance import account_balance
-from django_letsads.admin.confirming import sendable_counts as sendable_counts
 from django_letsads.admin.views import Confirmation
 from django_letsads.models import Campaign
 from django_letsads.status import Status
