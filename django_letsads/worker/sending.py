@@ -5,12 +5,15 @@ Results are written by a :mod:`~django_letsads.worker.writer`: on PostgreSQL a t
 connection of its own, so claiming and writing overlap; on SQLite (or inside a caller's
 transaction) the coordinator itself, so one connection is all the worker needs. The coordinator
 keeps at most ``2 * concurrency`` batches handed to the pool and claims more only as batches
-finish, so few messages sit claimed without a request in flight.
+finish, so few messages sit claimed without a request in flight. Answers are written a pool's
+worth at a time (``concurrency`` batches), or after :data:`WRITE_DELAY`: each write is a
+transaction, whose fixed cost in the server is then shared by hundreds of messages.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
@@ -37,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 Batch = tuple[str, str, list[Claimed]]  # sender, text, messages
 Finished = tuple[list[Claimed], BatchResult, bool]  # messages, result, release the unsent
+
+#: The longest an answer waits for others to share its write (seconds). Until the write, a crash
+#: would leave its messages ``sending`` (then ``unknown``), as during the request itself.
+WRITE_DELAY = 0.25
 
 
 def make_batches(messages: Sequence[Claimed], size: int) -> list[Batch]:
@@ -122,6 +129,7 @@ class _Round:
         self.in_flight: dict[Future[BatchResult], Batch] = {}
         #: Answers not yet handed to the writer: they wait while it is busy, then go as one write.
         self.unwritten: list[Finished] = []
+        self.unwritten_since = 0.0  # when the oldest of them arrived (``time.monotonic``)
         self.writer: Writer[Applied] = result_writer("letsads-send-write")
         self.claimed_total = claimed_so_far  # the whole round's, for ``limit``
         #: Per source (campaign id, or None), the last id this round claimed: see ``claims.claim``.
@@ -154,7 +162,8 @@ class _Round:
                 self.in_flight[future] = (sender, text, batch)
             if not self.in_flight:
                 return
-            done, _ = wait(list(self.in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
+            timeout = WRITE_DELAY if self.unwritten else 0.5
+            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
             self._apply([(future, self.in_flight.pop(future)) for future in done])
             self._write()
 
@@ -210,25 +219,34 @@ class _Round:
                 self.report.backoff = True
                 self._stop()
             release = isinstance(error, AccountError | GatewayUnreachableError)
+            if not self.unwritten:
+                self.unwritten_since = time.monotonic()
             self.unwritten.append((messages, result, release))
 
     def _write(self, *, wait: bool = False) -> None:
-        """Hand the answers gathered so far to the writer as one write, if it is free.
+        """Hand the answers gathered so far to the writer as one write, when :meth:`_write_due`.
 
-        Everything that finished while the writer was busy goes in one transaction
-        (``claims.apply_results``), so under load each write covers more messages. Once as many
-        batches wait as may be in flight, the coordinator waits for the writer instead of
-        claiming more, so answers never pile up unwritten. With ``wait`` (the end of the round),
-        wait for the writer and write everything.
+        They go in one transaction (``claims.apply_results``). With ``wait`` (the end of the
+        round), wait for the writer and write everything.
         """
-        backlog = len(self.unwritten) >= 2 * self.concurrency
-        if self.unwritten and (wait or backlog or not self.writer.busy):
+        if self.unwritten and (wait or self._write_due()):
             # Let the writer finish first, so that if its last write failed, the error is raised
             # here while these answers are still in ``unwritten`` (the drain writes them).
             self._collect(wait=True)
             items, self.unwritten = self.unwritten, []
             self.writer.submit(lambda: _write_results(self.token, items))
         self._collect(wait=wait)
+
+    def _write_due(self) -> bool:
+        """Once as many batches wait as may be in flight, at once: the coordinator waits for the
+        writer instead of claiming more, so answers never pile up. Otherwise when the writer is
+        free and a pool's worth waits, or the oldest answer has waited :data:`WRITE_DELAY`."""
+        waiting = len(self.unwritten)
+        if waiting >= 2 * self.concurrency:
+            return True
+        if self.writer.busy:
+            return False
+        return waiting >= self.concurrency or time.monotonic() - self.unwritten_since >= WRITE_DELAY
 
     def _collect(self, *, wait: bool) -> None:
         """Count what the writer has written (``wait``: everything handed to it)."""
