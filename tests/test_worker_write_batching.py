@@ -64,5 +64,6 @@ def test_an_answer_waits_at_most_the_write_delay_for_others(
 
     assert report.counts["queued"] == 250
     assert sum(batches_per_write) == 5
+    # Without the delay the count (8) is never reached and the round's end writes all five.
     assert len(batches_per_write) >= 3, batches_per_write
-    assert batches_per_write[0] < 8
+    assert batches_per_write[0] <= 2, batches_per_write
