@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 Batch = tuple[str, str, list[Claimed]]  # sender, text, messages
 Finished = tuple[list[Claimed], BatchResult, bool]  # messages, result, release the unsent
 
-#: The longest an answer waits for others to share its write (seconds). Until the write, a crash
-#: would leave its messages ``sending`` (then ``unknown``), as during the request itself.
+#: How long an answer may wait for others to share its write (seconds); the coordinator checks at
+#: least this often, so an answer is written within about twice this, or once a busy writer is
+#: free. Until then a crash leaves its messages ``sending`` (then ``unknown``), as in its request.
 WRITE_DELAY = 0.25
 
 
