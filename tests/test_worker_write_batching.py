@@ -43,9 +43,9 @@ def test_answers_are_written_a_pool_at_a_time(letsads_simulator, monkeypatch, ba
     assert report.counts["queued"] == 2000
     assert Message.objects.filter(status=S.QUEUED).count() == 2000
     assert sum(batches_per_write) == 40
-    # Every write but the round's last carries at least as many batches as are in flight at
-    # once (and at most the backlog of twice that, when the writer was busy).
-    assert all(4 <= size <= 8 for size in batches_per_write[:-1]), batches_per_write
+    # Every write but the round's last carries at least a pool's worth (4 batches); more when
+    # several finished while the coordinator was elsewhere.
+    assert all(size >= 4 for size in batches_per_write[:-1]), batches_per_write
     assert len(batches_per_write) <= 10
 
 
