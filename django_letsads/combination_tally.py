@@ -129,6 +129,13 @@ def _numbers(
         room = SHOWN_NUMBERS - len(numbers)
         if room <= 0:
             break
-        rows = with_values(queryset, fields).filter(match(values, fields)).order_by("id")
+        # A missing value and an empty one are two combinations that ``match`` alike: the
+        # numbers the first found are not listed again.
+        rows = (
+            with_values(queryset, fields)
+            .filter(match(values, fields))
+            .exclude(recipient__in=numbers)
+            .order_by("id")
+        )
         numbers += rows.values_list("recipient", flat=True)[:room]
     return tuple(numbers)
