@@ -1,8 +1,8 @@
 """How the send worker gathers answers into writes: a pool's worth at a time, never held long.
 
-Each write is a transaction with fixed costs in the database server (planning, the commit's WAL
-flush); writing every batch as it finished cost a quarter of the server's CPU per message at 8 in
-flight (``docs/benchmarks.rst``, round five). These tests watch the writes through
+Each write is a transaction with fixed costs in the database server (planning, the commit);
+writing whatever had finished, one to three batches at 8 in flight, cost about an eighth of the
+CPU per sent message (``docs/benchmarks.rst``, round five). These tests watch the writes through
 ``claims.apply_results``, which every write of a round goes through.
 """
 
