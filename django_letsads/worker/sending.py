@@ -128,7 +128,7 @@ class _Round:
         self.rate = RateLimiter(get_account(account).RATE_LIMIT)
         self.ready: deque[Batch] = deque()
         self.in_flight: dict[Future[BatchResult], Batch] = {}
-        #: Answers not yet handed to the writer: they wait while it is busy, then go as one write.
+        #: Answers not yet handed to the writer: they go as one write when :meth:`_write_due`.
         self.unwritten: list[Finished] = []
         self.unwritten_since = 0.0  # when the oldest of them arrived (``time.monotonic``)
         self.writer: Writer[Applied] = result_writer("letsads-send-write")
@@ -239,9 +239,10 @@ class _Round:
         self._collect(wait=wait)
 
     def _write_due(self) -> bool:
-        """Once as many batches wait as may be in flight, at once: the coordinator waits for the
-        writer instead of claiming more, so answers never pile up. Otherwise when the writer is
-        free and a pool's worth waits, or the oldest answer has waited :data:`WRITE_DELAY`."""
+        """Whether to write now: at once when as many batches wait as may be in flight (the
+        coordinator waits for the writer instead of claiming more, so answers never pile up);
+        else when the writer is free and a pool's worth waits, or the oldest has waited
+        :data:`WRITE_DELAY`."""
         waiting = len(self.unwritten)
         if waiting >= 2 * self.concurrency:
             return True

@@ -17,9 +17,9 @@ The recipient import uses the same two classes for its inserts (there the backgr
 shares the caller's connection, so a caller's transaction still covers the import).
 
 One write runs at a time, in the order they were handed over: :meth:`~BackgroundWriter.submit`
-waits for the previous one. The coordinator gathers what finishes meanwhile and hands it over as
-one write when the writer is free (``busy``), so under load each transaction covers more
-messages, and answers never pile up unwritten.
+waits for the previous one. The send coordinator gathers answers and hands them over as one write
+once the writer is free (``busy``) and a pool's worth waits, or the oldest has waited a moment
+(``sending._Round._write_due``), so each transaction covers hundreds of messages.
 """
 
 from __future__ import annotations
