@@ -129,13 +129,7 @@ def _numbers(
         room = SHOWN_NUMBERS - len(numbers)
         if room <= 0:
             break
-        # A missing value and an empty one are two combinations that ``match`` alike: the
-        # numbers the first found are not listed again.
-        rows = (
-            with_values(queryset, fields)
-            .filter(match(values, fields))
-            .exclude(recipient__in=numbers)
-            .order_by("id")
-        )
+        # Combinations never overlap (``data_values.with_keys``): no number is found twice.
+        rows = with_values(queryset, fields).filter(match(values, fields)).order_by("id")
         numbers += rows.values_list("recipient", flat=True)[:room]
     return tuple(numbers)

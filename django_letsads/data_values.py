@@ -2,7 +2,8 @@
 
 :func:`sendable` is the set of messages a campaign will send; :class:`DataValue` reads one field
 of ``Message.data`` as the worker does (:func:`django_letsads.merge.template_values`), on both
-databases; :func:`combinations` groups the recipients by the values a text uses. Shared by the
+databases; :func:`combinations` groups the recipients by the values a text uses, an empty value
+with a missing one, as rendering takes them. Shared by the
 confirmation's figures (:mod:`django_letsads.personalisation`), the form's counter
 (:mod:`django_letsads.field_stats`) and leaving recipients out
 (:mod:`django_letsads.leaving_out`).
@@ -15,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Count, F, Func, Q, QuerySet, TextField
+from django.db.models import Count, F, Func, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, NullIf
 
 from django_letsads.models import Campaign, Message, OptOut
 from django_letsads.status import Status
@@ -75,11 +76,24 @@ def with_values(queryset: QuerySet[Message], fields: Sequence[str]) -> QuerySet[
     return queryset.annotate(**{alias(i): DataValue(name) for i, name in enumerate(fields)})
 
 
+def with_keys(queryset: QuerySet[Message], fields: Sequence[str]) -> QuerySet[Message]:
+    """``queryset`` annotated with each field's value as a text sees it: ``NULL`` when it is
+    missing, JSON ``null`` or empty, which rendering and :func:`match` take alike. Grouped on
+    these, recipients who render the same text are one combination, never two that
+    :func:`match` finds the same rows for."""
+    return queryset.annotate(
+        **{
+            alias(i): NullIf(DataValue(name), Value("", output_field=TextField()))
+            for i, name in enumerate(fields)
+        }
+    )
+
+
 def combinations(
     queryset: QuerySet[Message], fields: Sequence[str]
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of (value of each of ``fields``…, recipients), one per distinct combination, from
-    SQL, in chunks. A value is ``None`` when the field is absent.
+    SQL, in chunks. A value is ``None`` when the field is absent or empty (:func:`with_keys`).
 
     Read through the cursor: Django's per-row converters cost more than the rendering. On
     PostgreSQL the grouping gets the memory to hash a million combinations without spilling
@@ -87,7 +101,7 @@ def combinations(
     """
     aliases = [alias(i) for i in range(len(fields))]
     rows = (
-        with_values(queryset, fields)
+        with_keys(queryset, fields)
         .order_by()
         .values_list(*aliases)
         .annotate(letsads_n=Count("id"))
@@ -130,6 +144,6 @@ def sampled_combinations(queryset: QuerySet[Message], fields: Sequence[str], sam
     """Distinct combinations of ``fields``' values among the first ``sample`` rows (in the
     order of the index on campaign, status and id, which reads them without a scan)."""
     aliases = [alias(i) for i in range(len(fields))]
-    rows = with_values(queryset, fields).order_by("campaign_id", "status", "id")
+    rows = with_keys(queryset, fields).order_by("campaign_id", "status", "id")
     first = rows.values_list(*aliases)[:sample]
     return len(set(first))
