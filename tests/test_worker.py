@@ -13,8 +13,8 @@ from django_letsads.campaigns import poll_now, resume_campaign
 from django_letsads.models import Campaign, Message, StatusEvent
 from django_letsads.worker import PollWorker, SendWorker
 from django_letsads.worker import claims as claims_module
+from django_letsads.worker.batches import make_batches
 from django_letsads.worker.claims import Claimed, claim
-from django_letsads.worker.sending import make_batches
 from tests.factories import make_campaign, make_outbox_messages, numbers
 
 S = Message.Status

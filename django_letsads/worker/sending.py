@@ -16,7 +16,6 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django_letsads import scheduling
@@ -28,6 +27,7 @@ from django_letsads.exceptions import AccountError, GatewayUnreachableError
 from django_letsads.settings_rules import require_valid_settings
 from django_letsads.worker import claims, pgsql
 from django_letsads.worker.base import BaseWorker
+from django_letsads.worker.batches import Batch, make_batches
 from django_letsads.worker.claims import Applied, Claimed
 from django_letsads.worker.dbretry import retry_on_db_error
 from django_letsads.worker.isolation import write_answers
@@ -38,35 +38,12 @@ from django_letsads.worker.writer import Writer, result_writer
 
 logger = logging.getLogger(__name__)
 
-Batch = tuple[str, str, list[Claimed]]  # sender, text, messages
 Finished = tuple[list[Claimed], BatchResult, bool]  # messages, result, release the unsent
 
 #: How long an answer may wait for others to share its write (seconds); the coordinator checks at
 #: least this often, so an answer is written within about twice this, or once a busy writer is
 #: free. Until then a crash leaves its messages ``sending`` (then ``unknown``), as in its request.
 WRITE_DELAY = 0.25
-
-
-def make_batches(messages: Sequence[Claimed], size: int) -> list[Batch]:
-    """Group messages with the same sender and text into batches of at most ``size``.
-
-    A recipient appears at most once per batch: two separate messages to the same number (two
-    ``send_sms`` calls) are two requests, each with its own gateway id.
-    """
-    batches: list[Batch] = []
-    open_batches: dict[tuple[str, str, int], list[Claimed]] = {}
-    layers: dict[tuple[str, str, str], int] = {}
-    for message in messages:
-        _, recipient, _, sender, text = message
-        key = (sender, text, recipient)
-        layer = layers.get(key, 0)
-        layers[key] = layer + 1
-        current = open_batches.get((sender, text, layer))
-        if current is None or len(current) >= size:
-            current = open_batches[(sender, text, layer)] = []
-            batches.append((sender, text, current))
-        current.append(message)
-    return batches
 
 
 class SendWorker(BaseWorker):

@@ -11,7 +11,7 @@ from django_letsads.conf import letsads_settings
 from django_letsads.management.base import WorkerCommand, accounts_option
 from django_letsads.models import Campaign, Message
 from django_letsads.worker import SendWorker
-from django_letsads.worker.sending import make_batches
+from django_letsads.worker.batches import make_batches
 
 
 class Command(WorkerCommand):
