@@ -26,6 +26,7 @@ from django_letsads.xml_requests import build_send as build_send
 from django_letsads.xml_requests import build_status as build_status
 from django_letsads.xml_requests import redact as redact
 from django_letsads.xml_requests import serialize as serialize
+from django_letsads.xml_requests import write_flat as write_flat
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Response:
     currency: str = ""
 
 
-def _tree(body: bytes) -> ET.Element:
+def safe_tree(body: bytes) -> ET.Element:
     """``body`` parsed by defusedxml's parser (no DTD, no entity declarations, no external
     references), its elements handed by expat straight to ElementTree's C tree builder.
 
@@ -98,7 +99,7 @@ def parse_response(body: bytes) -> Response:
     if not body or not body.strip():
         raise BadResponseError("The gateway answered with an empty body.", code="EMPTY_RESPONSE")
     try:
-        root = _tree(body)
+        root = safe_tree(body)
     except DefusedXmlException as exc:
         raise BadResponseError(
             f"The gateway's answer was refused as hostile XML ({type(exc).__name__}).",

@@ -73,3 +73,19 @@ def test_a_text_with_every_special_character_survives_a_round_trip() -> None:
     root = ET.fromstring(body)
     assert root.findtext("message/text") == 'a & b < c > d "e" \r\n'
     assert root.findtext("auth/password") == "p&<>"
+
+
+@given(
+    root=st.sampled_from(["response", "request"]),
+    children=st.lists(
+        st.tuples(st.sampled_from(["name", "description", "sms_id", "currency"]), xml_text),
+        max_size=6,
+    ),
+)
+def test_write_flat_writes_what_elementtree_writes(
+    root: str, children: list[tuple[str, str]]
+) -> None:
+    tree = ET.Element(root)
+    for tag, text in children:
+        ET.SubElement(tree, tag).text = text
+    assert protocol.write_flat(root, children) == protocol.serialize(tree)

@@ -1,4 +1,4 @@
-"""Answers parsed by defusedxml's parser with ElementTree's C tree builder (``protocol._tree``)
+"""Answers parsed by defusedxml's parser with ElementTree's C tree builder (``protocol.safe_tree``)
 read exactly as through ``SafeET.fromstring``, and are refused as it refuses them."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def fromstring(body: bytes) -> ET.Element:
 
 def read(body: bytes, tree: Callable[[bytes], ET.Element]) -> object:
     """What ``parse_response`` makes of ``body`` with ``tree`` as its parser."""
-    with mock.patch.object(protocol, "_tree", tree):
+    with mock.patch.object(protocol, "safe_tree", tree):
         try:
             return protocol.parse_response(body)
         except BadResponseError as exc:
@@ -71,7 +71,7 @@ def read(body: bytes, tree: Callable[[bytes], ET.Element]) -> object:
 
 @given(document())
 def test_an_answer_parses_into_the_tree_defusedxml_builds(body: bytes) -> None:
-    assert read(body, protocol._tree) == read(body, fromstring)
+    assert read(body, protocol.safe_tree) == read(body, fromstring)
 
 
 @pytest.mark.parametrize(
@@ -88,4 +88,4 @@ def test_an_answer_parses_into_the_tree_defusedxml_builds(body: bytes) -> None:
     ],
 )
 def test_hostile_and_broken_answers_are_refused_as_defusedxml_refuses_them(body: bytes) -> None:
-    assert read(body, protocol._tree) == read(body, fromstring)
+    assert read(body, protocol.safe_tree) == read(body, fromstring)

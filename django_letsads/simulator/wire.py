@@ -1,15 +1,15 @@
 """The gateway's side of the XML: reading a request body, writing an answer.
 
-Requests are read with defusedxml only; hostile or malformed XML is ``WRONG_DATA_FORMAT``, as
-the real gateway answers. ElementTree only builds answers.
+Requests are read with defusedxml's parser only (:func:`protocol.safe_tree`, as the client reads
+answers); hostile or malformed XML is ``WRONG_DATA_FORMAT``, as the real gateway answers. Answers
+are written as text, byte for byte what ElementTree writes (:func:`protocol.write_flat`).
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # builds answers only; requests are read with defusedxml
+import xml.etree.ElementTree as ET  # its ParseError only: requests are read with defusedxml
 from dataclasses import dataclass, field
 
-import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from django_letsads import protocol
@@ -36,7 +36,7 @@ def parse_request(body: bytes) -> ParsedRequest:
     if not body or not body.strip():
         return ParsedRequest(INVALID, error="NO_DATA")
     try:
-        root = SafeET.fromstring(body, forbid_dtd=True)
+        root = protocol.safe_tree(body)
     except (DefusedXmlException, ET.ParseError, ValueError):
         return ParsedRequest(INVALID, error="WRONG_DATA_FORMAT")
     if root.tag != "request":
@@ -66,12 +66,9 @@ def parse_request(body: bytes) -> ParsedRequest:
 
 def build_answer(name: str, description: str, children: tuple[tuple[str, str], ...] = ()) -> bytes:
     """An answer as the gateway writes it: ``name``, ``description``, then ``children``."""
-    root = ET.Element("response")
-    ET.SubElement(root, "name").text = name
-    ET.SubElement(root, "description").text = description
-    for tag, text in children:
-        ET.SubElement(root, tag).text = text
-    return protocol.serialize(root)
+    return protocol.write_flat(
+        "response", (("name", name), ("description", description), *children)
+    )
 
 
 def error_answer(code: str) -> bytes:
