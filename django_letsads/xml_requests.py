@@ -2,9 +2,9 @@
 
 Requests are what ElementTree makes of their trees (``&``, ``<`` and ``>`` escaped), written as
 text by the same rules (:func:`build_send` is built for every 50 recipients, and ElementTree's
-serialiser was a tenth of the send worker's CPU); tests hold them to ElementTree's bytes. Both
-the client and the simulator use :func:`serialize`, so they agree to the byte; the simulator's
-answers are written as text the same way (:func:`write_flat`).
+serialiser was a tenth of the send worker's CPU); tests hold them to ElementTree's bytes. The
+simulator's answers are written the same way (:func:`write_flat`), so the client's requests and
+the simulator's answers agree with :func:`serialize` to the byte.
 :mod:`~django_letsads.protocol` re-exports every name here.
 """
 
@@ -49,7 +49,8 @@ def _element(tag: str, text: str) -> str:
 
 def write_flat(root: str, children: Iterable[tuple[str, str]]) -> bytes:
     """``<root><tag>text</tag>…</root>`` as :func:`serialize` writes that tree: the simulator's
-    answers, one per request it serves (ElementTree's serialiser was over a third of its CPU)."""
+    answers, one per request it serves (written as a tree, they were a large part of its CPU in
+    the benchmarks, ``docs/benchmarks.rst``)."""
     inner = "".join([_element(tag, text) for tag, text in children])
     body = f"<{root}>{inner}</{root}>" if inner else f"<{root} />"
     return XML_DECLARATION + body.replace("\r", "&#13;").encode("utf-8")
