@@ -4,7 +4,8 @@
 Rendering takes a missing field, JSON ``null`` and an empty value alike (the default applies, or
 the recipient is left out), and so does :func:`data_values.match`. The grouping must too: two
 combinations that render the same text and find the same recipients were counted, rendered and
-listed twice (a number over the limit appeared twice on the confirmation, issue 23's session 8).
+listed twice (a number over the limit appeared twice on the confirmation; the Hypothesis property
+of ``tests/test_distribution_paths.py`` found it).
 """
 
 from __future__ import annotations
