@@ -136,7 +136,7 @@ def _every_text_different(bench: Bench, result: Result) -> None:
             wrong += answer["text"] != TEMPLATE.format(code=recipient[5:])
         # Without the worker's rendering of Message.data nothing goes out (each message fails
         # MISSING_FIELD): then there is nothing to compare with, and the goals below say so.
-        bare = run_bare(sim, distinct_requests(n), CONCURRENCY) if sent == n else 0.0
+        bare = run_bare(sim, distinct_requests(n), CONCURRENCY).seconds if sent == n else 0.0
     seconds = float(measured["seconds"])
     worker_cpu = float(measured["cpu_seconds"])
     result.figures.update(

@@ -5,7 +5,9 @@ the same requests right before and right after it, and the worker's wall time ov
 the two is its **overhead factor**: 1.00 would be a worker that costs nothing beyond the
 requests themselves. Taking the reference on both sides cancels a drift of the machine's load
 during the case. CPU is reported per message for the worker process and, on PostgreSQL, for the
-server backends that served it.
+server backends that served it; beside it, for the bare pool (the mean of its two runs: what the
+requests alone cost a client) and for the simulator while it served the worker (the apparatus's
+share of the machine's cores, which the worker and its server must share with it).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cpu import per_item_us
+from benchmarks.cpu import per_item_us, process_cpu
 from benchmarks.harness import RESULT_PREFIX, ROOT, SIM_LOGIN, SIM_PASSWORD, SimulatorProcess
 
 Request = dict[str, Any]
@@ -47,8 +49,16 @@ def status_requests(sms_ids: Iterable[int]) -> Iterator[Request]:
     return ({"sms_id": sms_id} for sms_id in sms_ids)
 
 
-def run_bare(sim: SimulatorProcess, requests: Iterable[Request], concurrency: int) -> float:
-    """Send ``requests`` from the bare thread pool in a process of its own; its wall seconds."""
+@dataclass(frozen=True)
+class BareRun:
+    """One run of the bare thread pool: its wall seconds and its process's CPU seconds."""
+
+    seconds: float
+    cpu_seconds: float
+
+
+def run_bare(sim: SimulatorProcess, requests: Iterable[Request], concurrency: int) -> BareRun:
+    """Send ``requests`` from the bare thread pool in a process of its own."""
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / "plan.json"
         plan.write_text(
@@ -75,17 +85,22 @@ def run_bare(sim: SimulatorProcess, requests: Iterable[Request], concurrency: in
             result = json.loads(line[len(RESULT_PREFIX) :])
             if result["wrong"]:
                 raise RuntimeError(f"the bare reference got {result['wrong']} wrong answers")
-            return float(result["seconds"])
+            return BareRun(float(result["seconds"]), float(result["cpu_seconds"]))
     raise RuntimeError(f"benchmarks.bare failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
 
 
 @dataclass
 class Bracketed:
-    """A worker's measurement with the bare reference taken before and after it."""
+    """A worker's measurement with the bare reference taken before and after it.
+
+    ``simulator_cpu`` is the simulator's CPU seconds during the worker's measurement, ``None``
+    when its process could not be read.
+    """
 
     worker: dict[str, Any]
-    bare_before: float
-    bare_after: float
+    bare_before: BareRun
+    bare_after: BareRun
+    simulator_cpu: float | None = None
 
     @property
     def seconds(self) -> float:
@@ -93,7 +108,11 @@ class Bracketed:
 
     @property
     def bare(self) -> float:
-        return (self.bare_before + self.bare_after) / 2
+        return (self.bare_before.seconds + self.bare_after.seconds) / 2
+
+    @property
+    def bare_cpu(self) -> float:
+        return (self.bare_before.cpu_seconds + self.bare_after.cpu_seconds) / 2
 
     @property
     def overhead(self) -> float:
@@ -106,11 +125,16 @@ class Bracketed:
         figures: dict[str, float | int] = {
             f"{prefix}wall_s": round(self.seconds, 3),
             f"{prefix}bare_s": round(self.bare, 3),
-            f"{prefix}bare_before_s": round(self.bare_before, 3),
-            f"{prefix}bare_after_s": round(self.bare_after, 3),
+            f"{prefix}bare_before_s": round(self.bare_before.seconds, 3),
+            f"{prefix}bare_after_s": round(self.bare_after.seconds, 3),
             f"{prefix}overhead": round(self.overhead, 3),
             f"{prefix}worker_cpu_us_per_{unit}": round(per_item_us(worker_cpu, items), 1),
+            f"{prefix}bare_cpu_us_per_{unit}": round(per_item_us(self.bare_cpu, items), 1),
         }
+        if self.simulator_cpu is not None:
+            figures[f"{prefix}simulator_cpu_us_per_{unit}"] = round(
+                per_item_us(self.simulator_cpu, items), 1
+            )
         if self.worker.get("backends"):
             figures[f"{prefix}server_cpu_us_per_{unit}"] = round(per_item_us(server_cpu, items), 1)
             figures[f"{prefix}total_cpu_us_per_{unit}"] = round(
@@ -119,9 +143,9 @@ class Bracketed:
         return figures
 
 
-def overhead_factor(worker_seconds: float, *bare_seconds: float) -> float:
+def overhead_factor(worker_seconds: float, *bare: BareRun) -> float:
     """The worker's wall time over the mean of the bare reference's."""
-    reference = sum(bare_seconds) / len(bare_seconds)
+    reference = sum(run.seconds for run in bare) / len(bare)
     return worker_seconds / reference
 
 
@@ -133,6 +157,14 @@ def bracket(
 ) -> Bracketed:
     """The bare reference, then ``measure()`` (the worker), then the bare reference again."""
     before = run_bare(sim, requests(), concurrency)
+    pid = sim.proc.pid if sim.proc is not None else -1
+    simulator_started = process_cpu(pid)
     worker = measure()
+    simulator_ended = process_cpu(pid)
     after = run_bare(sim, requests(), concurrency)
-    return Bracketed(worker, before, after)
+    simulator = (
+        simulator_ended - simulator_started
+        if simulator_started is not None and simulator_ended is not None
+        else None
+    )
+    return Bracketed(worker, before, after, simulator)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -105,23 +107,68 @@ def test_the_fixture_fills_required_columns_it_does_not_name():
 
 
 def test_overhead_is_the_worker_over_the_mean_of_the_bare_runs():
-    measured = reference.Bracketed({"seconds": 13.0, "cpu_seconds": 5.0}, 12.0, 14.0)
+    before, after = reference.BareRun(12.0, 4.0), reference.BareRun(14.0, 6.0)
+    measured = reference.Bracketed({"seconds": 13.0, "cpu_seconds": 5.0}, before, after, 2.0)
 
     assert measured.overhead == pytest.approx(1.0)
     figures = measured.figures("c32_", 100_000)
     assert figures["c32_overhead"] == 1.0
     assert figures["c32_bare_s"] == 13.0
     assert figures["c32_worker_cpu_us_per_msg"] == 50.0
+    assert figures["c32_bare_cpu_us_per_msg"] == 50.0  # the mean of 40 and 60
+    assert figures["c32_simulator_cpu_us_per_msg"] == 20.0
     assert "c32_server_cpu_us_per_msg" not in figures  # SQLite: no server process
 
 
 def test_server_cpu_is_reported_when_backends_were_seen():
     worker = {"seconds": 1.0, "cpu_seconds": 1.0, "server_cpu_seconds": 2.0, "backends": 2}
+    bare_run = reference.BareRun(1.0, 1.0)
 
-    figures = reference.Bracketed(worker, 1.0, 1.0).figures("", 1_000_000, unit="poll")
+    figures = reference.Bracketed(worker, bare_run, bare_run).figures("", 1_000_000, "poll")
 
     assert figures["server_cpu_us_per_poll"] == 2.0
     assert figures["total_cpu_us_per_poll"] == 3.0
+    assert "simulator_cpu_us_per_poll" not in figures  # its process could not be read
+
+
+class _BusyServer:
+    """Stands in for a ``SimulatorProcess``: a child that spends CPU when a line arrives."""
+
+    url = "http://127.0.0.1:9/"
+
+    def __init__(self, busy_seconds: float) -> None:
+        spend = (
+            "import sys, time\n"
+            "sys.stdin.readline()\n"
+            "start = time.process_time()\n"
+            f"while time.process_time() - start < {busy_seconds}: pass\n"
+            "print('spent', flush=True)\n"
+            "sys.stdin.readline()\n"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", spend], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def serve(self) -> dict[str, float]:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        self.proc.stdout.readline()
+        return {"seconds": 1.0, "cpu_seconds": 0.0}
+
+
+def test_the_bracket_reads_the_simulators_cpu_while_the_worker_runs():
+    server = _BusyServer(busy_seconds=0.3)
+    try:
+        measured = reference.bracket(server, lambda: iter(()), 2, server.serve)  # type: ignore[arg-type]
+    finally:
+        server.proc.communicate("\n", timeout=10)
+
+    assert measured.simulator_cpu is not None
+    assert 0.25 <= measured.simulator_cpu < 1.0  # its busy 0.3 s, not its start-up before
+    assert measured.bare_before.seconds > 0.0  # both bare runs still bracket it
+    assert measured.bare_after.seconds > 0.0
 
 
 def _round(total: float, worker: float) -> Result:
