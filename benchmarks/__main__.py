@@ -22,17 +22,8 @@ import time
 from pathlib import Path
 
 from benchmarks.ab import BASELINE
-from benchmarks.harness import (
-    CODE,
-    RESULT_PREFIX,
-    ROOT,
-    SIM_PASSWORD,
-    Bench,
-    Result,
-    machine,
-    result_from_json,
-    table,
-)
+from benchmarks.harness import CODE, RESULT_PREFIX, ROOT, SIM_PASSWORD, Bench
+from benchmarks.results import Result, machine, result_from_json, table
 
 #: Case name → the databases it runs on with ``--db both`` (``--case`` or one ``--db``: anywhere).
 CASES = {

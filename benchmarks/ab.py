@@ -22,19 +22,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks.cpu import per_item_us
-from benchmarks.harness import (
-    RESULT_PREFIX,
-    ROOT,
-    Bench,
-    Result,
-    SimulatorProcess,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-    result_from_json,
-    run_child,
-    settle,
-)
+from benchmarks.fixtures import create_campaign, insert_messages, reset_tables, settle
+from benchmarks.harness import RESULT_PREFIX, ROOT, Bench, SimulatorProcess, run_child
+from benchmarks.results import Result, result_from_json
 
 BASELINE = "eaa9e87"
 LATENCY = 0.05

@@ -16,15 +16,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
-from benchmarks.harness import (
-    TEXT,
-    Bench,
-    Result,
-    analyze,
-    insert_messages,
-    reset_tables,
-    timer,
-)
+from benchmarks.fixtures import analyze, insert_messages, reset_tables
+from benchmarks.harness import TEXT, Bench, timer
+from benchmarks.results import Result
 from django_letsads.admin import balance
 from django_letsads.models import Campaign
 

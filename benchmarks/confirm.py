@@ -29,14 +29,9 @@ from typing import Any
 from django.db import connection
 
 from benchmarks.cpu import BackendCpu
-from benchmarks.harness import (
-    Bench,
-    Result,
-    analyze,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-)
+from benchmarks.fixtures import analyze, create_campaign, insert_messages, reset_tables
+from benchmarks.harness import Bench
+from benchmarks.results import Result
 from django_letsads.models import Campaign, Message
 
 DISTINCT = "Привіт, {name}! Код {code}"

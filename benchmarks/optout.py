@@ -19,16 +19,9 @@ import math
 from django.db import connection, transaction
 from django.utils import timezone
 
-from benchmarks.harness import (
-    Bench,
-    Result,
-    SimulatorProcess,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-    run_child,
-    timer,
-)
+from benchmarks.fixtures import create_campaign, insert_messages, reset_tables
+from benchmarks.harness import Bench, SimulatorProcess, run_child, timer
+from benchmarks.results import Result
 from django_letsads import optout
 from django_letsads.models import Message, OptOut
 

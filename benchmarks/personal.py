@@ -23,17 +23,10 @@ from pathlib import Path
 from django.db import connection
 
 from benchmarks.cpu import per_item_us
-from benchmarks.harness import (
-    Bench,
-    Result,
-    SimulatorProcess,
-    analyze,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-    run_child,
-)
+from benchmarks.fixtures import analyze, create_campaign, insert_messages, reset_tables
+from benchmarks.harness import Bench, SimulatorProcess, run_child
 from benchmarks.reference import Request, number, run_bare
+from benchmarks.results import Result
 from django_letsads.models import Campaign, Message
 
 LATENCY = 0.05

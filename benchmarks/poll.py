@@ -19,17 +19,10 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from benchmarks.harness import (
-    Bench,
-    Result,
-    SimulatorProcess,
-    analyze,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-    run_child,
-)
+from benchmarks.fixtures import analyze, create_campaign, insert_messages, reset_tables
+from benchmarks.harness import Bench, SimulatorProcess, run_child
 from benchmarks.reference import Bracketed, bracket, status_requests
+from benchmarks.results import Result
 from django_letsads.models import Message
 from django_letsads.worker import SendWorker
 

@@ -28,7 +28,7 @@ Request = dict[str, Any]
 
 
 def number(i: int, prefix: str = "38050") -> str:
-    """The recipient ``harness.insert_messages`` gives the ``i``-th message."""
+    """The recipient ``fixtures.insert_messages`` gives the ``i``-th message."""
     return f"{prefix}{i:07d}"
 
 

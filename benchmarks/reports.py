@@ -21,16 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from benchmarks.harness import (
-    Bench,
-    Result,
-    analyze,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-    run_child,
-    timer,
-)
+from benchmarks.fixtures import analyze, create_campaign, insert_messages, reset_tables
+from benchmarks.harness import Bench, run_child, timer
+from benchmarks.results import Result
 
 PAGE_GOAL_SECONDS = 1.0
 EXPORT_GOAL_ROWS_PER_S = 100_000

@@ -14,15 +14,9 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.cpu import per_item_us
-from benchmarks.harness import (
-    Bench,
-    Result,
-    SimulatorProcess,
-    analyze,
-    create_campaign,
-    reset_tables,
-    run_child,
-)
+from benchmarks.fixtures import analyze, create_campaign, reset_tables
+from benchmarks.harness import Bench, SimulatorProcess, run_child
+from benchmarks.results import Result
 from django_letsads.models import Campaign, Message
 
 CONCURRENCY = 8

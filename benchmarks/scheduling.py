@@ -26,19 +26,9 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from benchmarks.harness import (
-    ROOT,
-    TEXT,
-    Bench,
-    Result,
-    SimulatorProcess,
-    analyze,
-    child_env,
-    create_campaign,
-    insert_messages,
-    reset_tables,
-    timer,
-)
+from benchmarks.fixtures import analyze, create_campaign, insert_messages, reset_tables
+from benchmarks.harness import ROOT, TEXT, Bench, SimulatorProcess, child_env, timer
+from benchmarks.results import Result
 from django_letsads import scheduling
 from django_letsads.models import Campaign, Message
 

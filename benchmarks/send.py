@@ -19,22 +19,19 @@ from typing import Any
 
 from django.utils import timezone
 
+from benchmarks.fixtures import create_campaign, insert_messages, reset_tables, settle
 from benchmarks.harness import (
     SIM_LOGIN,
     SIM_PASSWORD,
     TEXT,
     Bench,
-    Result,
     SimulatorProcess,
-    create_campaign,
-    insert_messages,
     network_bound,
-    reset_tables,
     run_child,
-    settle,
     timer,
 )
 from benchmarks.reference import Bracketed, bracket, send_requests
+from benchmarks.results import Result
 from django_letsads.client import LetsAdsClient
 from django_letsads.models import Message
 

@@ -12,7 +12,8 @@ import pytest
 from benchmarks import ab, bare, reference
 from benchmarks.__main__ import _parser, baseline_revision
 from benchmarks.cpu import BackendCpu, parse_stat, per_item_us, process_cpu
-from benchmarks.harness import Result, insert_messages, required_defaults, result_from_json
+from benchmarks.fixtures import insert_messages, required_defaults
+from benchmarks.results import Result, result_from_json
 from django_letsads import protocol
 from django_letsads.models import Message
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.harness import Result, table
+from benchmarks.results import Result, table
 
 
 def slow_result(quick: bool) -> Result:
