@@ -1,7 +1,7 @@
 """The benchmarks' fixtures: tables emptied, messages and campaigns made in SQL, statistics settled.
 
 Fixtures are not what is measured (the import path has its own case): they make a million rows
-in seconds, in a state the measured worker finds as it would after autovacuum.
+in seconds, and :func:`settle` leaves them as autovacuum would before a worker is measured.
 """
 
 from __future__ import annotations

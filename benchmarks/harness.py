@@ -4,7 +4,8 @@ The parent process (``python -m benchmarks``) prepares data and measures; the ga
 and every worker whose speed or memory is a figure run in processes of their own, so neither the
 simulator nor the harness is what gets measured. Figures that are goals are ratios of two
 measurements taken in the same run, because the machine is shared and its absolute speed varies.
-Results and their table are in :mod:`benchmarks.results`, the fixtures in :mod:`benchmarks.fixtures`.
+Results and their table are in :mod:`benchmarks.results`, the fixtures in
+:mod:`benchmarks.fixtures`.
 """
 
 from __future__ import annotations
