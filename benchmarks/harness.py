@@ -28,7 +28,7 @@ from benchmarks.results import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where child processes import ``django_letsads`` from: this checkout, or for the A/B a
-#: directory holding another revision's package beside this suite (``benchmarks.baseline``).
+#: directory holding another revision's package beside this suite (``benchmarks.ab``).
 CODE = Path(os.environ.get("LETSADS_BENCH_CODE") or ROOT)
 SIM_PASSWORD = "bench-secret-password"
 SIM_LOGIN = "380501234567"

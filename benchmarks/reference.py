@@ -157,10 +157,10 @@ def bracket(
 ) -> Bracketed:
     """The bare reference, then ``measure()`` (the worker), then the bare reference again."""
     before = run_bare(sim, requests(), concurrency)
-    pid = sim.proc.pid if sim.proc is not None else -1
-    simulator_started = process_cpu(pid)
+    simulator_cpu = _simulator_reader(sim)
+    simulator_started = simulator_cpu()
     worker = measure()
-    simulator_ended = process_cpu(pid)
+    simulator_ended = simulator_cpu()
     after = run_bare(sim, requests(), concurrency)
     simulator = (
         simulator_ended - simulator_started
@@ -168,3 +168,11 @@ def bracket(
         else None
     )
     return Bracketed(worker, before, after, simulator)
+
+
+def _simulator_reader(sim: SimulatorProcess) -> Callable[[], float | None]:
+    """What reads the simulator's CPU so far: ``None`` always when it has no process of its own."""
+    proc = sim.proc
+    if proc is None:
+        return lambda: None
+    return lambda: process_cpu(proc.pid)

@@ -172,6 +172,25 @@ def test_the_bracket_reads_the_simulators_cpu_while_the_worker_runs():
     assert measured.bare_after.seconds > 0.0
 
 
+class _NoProcessServer:
+    """A simulator with no process of its own (in this process, as the tests run it)."""
+
+    url = "http://127.0.0.1:9/"
+    proc = None
+
+
+def test_the_bracket_has_no_simulator_cpu_when_the_simulator_has_no_process():
+    measured = reference.bracket(
+        _NoProcessServer(),  # type: ignore[arg-type]
+        lambda: iter(()),
+        2,
+        lambda: {"seconds": 1.0, "cpu_seconds": 0.0},
+    )
+
+    assert measured.simulator_cpu is None
+    assert measured.worker == {"seconds": 1.0, "cpu_seconds": 0.0}
+
+
 def _round(total: float, worker: float) -> Result:
     figures = {
         "recipients": 100_000,
