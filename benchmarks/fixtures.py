@@ -21,13 +21,11 @@ def reset_tables() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            cursor.execute(f"VACUUM ANALYZE {Message._meta.db_table}")
         else:
             for name in tables:
                 cursor.execute(f"DELETE FROM {name}")  # noqa: S608 - names from _meta
             cursor.execute("DELETE FROM sqlite_sequence")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM ANALYZE {tables[1]}")
 
 
 def analyze() -> None:
